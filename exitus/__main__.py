@@ -1,0 +1,3 @@
+from exitus.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Customers (tenants). Administrators manage all of them; a tenant may read and update itself."""
+
+from exitus.api import page
+from exitus.db import array, like_pattern
+from exitus.errors import Conflict, NotFound
+from exitus.request_scope import current
+
+
+def list(q=None, offset=0, limit=50):
+    scope = current()
+    only_id = None if scope.identity.is_admin else scope.tenant
+    rows = scope.queries.list_customers(only_id=only_id, pattern=like_pattern(q), offset=offset, limit=limit)
+    return page("customers", rows, offset, limit)
+
+
+def create(body):
+    row = current().queries.create_customer(
+        name=body["name"], description=body.get("description", ""), labels=array(body["labels"])
+    )
+    return row, 201, {"Location": f"/v1/customers/{row['id']}"}
+
+
+def get(id):
+    return _visible_customer(id)
+
+
+def update(id, body):
+    _visible_customer(id)
+    queries = current().queries
+    row = queries.update_customer(
+        id=id,
+        name=body["name"],
+        description=body.get("description", ""),
+        labels=array(body["labels"]),
+        version=body["version"],
+    )
+    if row is None:
+        raise Conflict("the customer was changed since version {}; read it again".format(body["version"]))
+    return row
+
+
+def _visible_customer(id):
+    scope = current()
+    if not scope.identity.is_admin and id.lower() != scope.tenant.lower():
+        raise NotFound("customer not found")
+    row = scope.queries.get_customer(id=id)
+    if row is None:
+        raise NotFound("customer not found")
+    return row

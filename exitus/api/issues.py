@@ -1,0 +1,63 @@
+"""Issues of a project. The caller is the reporter; the assignee must be a user of the same customer."""
+
+from exitus.api import page, projects
+from exitus.db import array, like_pattern
+from exitus.errors import Conflict, NotFound
+from exitus.request_scope import current
+
+
+def list(project_id, q=None, offset=0, limit=50):
+    scope = current()
+    rows = [
+        *scope.queries.list_issues(
+            customer_id=scope.tenant, project_id=project_id, pattern=like_pattern(q), offset=offset, limit=limit
+        )
+    ]
+    if not rows:
+        projects.get(project_id)  # an empty page of a project that does not exist is a 404
+    return page("issues", rows, offset, limit)
+
+
+def create(project_id, body):
+    scope = current()
+    row = scope.queries.create_issue(
+        customer_id=scope.tenant,
+        project_id=project_id,
+        subject=body["subject"],
+        content=body["content"],
+        severity=body["severity"],
+        category=body["category"],
+        labels=array(body["labels"]),
+        reporter=scope.user_id,
+        assignee=body.get("assignee"),
+    )
+    return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{row['id']}"}
+
+
+def get(project_id, id):
+    scope = current()
+    row = scope.queries.get_issue(customer_id=scope.tenant, project_id=project_id, id=id)
+    if row is None:
+        raise NotFound("issue not found")
+    return row
+
+
+def update(project_id, id, body):
+    scope = current()
+    row = scope.queries.update_issue(
+        customer_id=scope.tenant,
+        project_id=project_id,
+        id=id,
+        subject=body["subject"],
+        content=body["content"],
+        severity=body["severity"],
+        category=body["category"],
+        labels=array(body["labels"]),
+        state=body.get("state"),  # None keeps the current state
+        assignee=body.get("assignee"),
+        version=body["version"],
+    )
+    if row is None:
+        get(project_id, id)
+        raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
+    return row

@@ -1,0 +1,216 @@
+"""OIDC bearer-token verification, wired to the spec's `openIdConnect` security scheme.
+
+The provider's discovery document is fetched once; its JWKS is cached and refetched only when a token names an
+unknown `kid`, at most once per `jwks_min_refresh_seconds`. Fetches are async (httpx), because Connexion calls the
+token-info function on the event loop. Checks: size cap, asymmetric algorithm allow-list, no `crit`, signature,
+`iss` exactly, `exp` required, `nbf`, and that the token was issued for this service (`aud` contains, or
+`client_id`/`azp` equals, a configured client id — Cognito access tokens carry no `aud`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+from connexion.security import OAuthSecurityHandler
+from jose import jwt
+from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
+
+from exitus.errors import Unauthorized
+
+log = logging.getLogger("exitus.auth")
+
+ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
+MAX_TOKEN_BYTES = 8192
+CLOCK_LEEWAY_SECONDS = 30
+ACCESS_TOKEN_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
+
+
+class ProviderUnavailable(Exception):
+    """The OpenID provider's discovery document or JWKS could not be fetched."""
+
+
+class OIDCVerifier:
+    def __init__(
+        self,
+        issuer: str,
+        client_ids: Iterable[str],
+        *,
+        http_timeout: float = 5.0,
+        min_refresh_seconds: float = 30.0,
+    ):
+        self.issuer = issuer.rstrip("/")
+        self.client_ids = frozenset(client_ids)
+        self.http_timeout = http_timeout
+        self.min_refresh_seconds = min_refresh_seconds
+        self._jwks_uri: str | None = None
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._last_fetch = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def refresh_keys(self, *, force: bool = False) -> bool:
+        """Fetch the JWKS (and, the first time, the discovery document). Rate-limited unless forced.
+
+        Returns whether a fetch happened. A failed fetch keeps the cached keys.
+        """
+        async with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last_fetch < self.min_refresh_seconds:
+                return False
+            self._last_fetch = now
+            async with httpx.AsyncClient(timeout=self.http_timeout, follow_redirects=False) as client:
+                if self._jwks_uri is None:
+                    discovery = await _get_json(client, f"{self.issuer}/.well-known/openid-configuration")
+                    if discovery.get("issuer", "").rstrip("/") != self.issuer:
+                        raise ProviderUnavailable("the discovery document names another issuer")
+                    if not isinstance(discovery.get("jwks_uri"), str):
+                        raise ProviderUnavailable("the discovery document has no jwks_uri")
+                    self._jwks_uri = discovery["jwks_uri"]
+                jwks = await _get_json(client, self._jwks_uri)
+            keys = jwks.get("keys")
+            if not isinstance(keys, list):
+                raise ProviderUnavailable("the JWKS has no keys")
+            self._keys = {
+                k["kid"]: k
+                for k in keys
+                if isinstance(k, dict) and isinstance(k.get("kid"), str) and k.get("use", "sig") == "sig"
+            }
+            log.info("fetched %d signing keys from the OpenID provider", len(self._keys))
+            return True
+
+    async def _key_for(self, kid: str) -> dict[str, Any]:
+        key = self._keys.get(kid)
+        if key is None:
+            try:
+                await self.refresh_keys()
+            except (ProviderUnavailable, httpx.HTTPError) as error:
+                # Cached keys keep working; a token with an unknown key cannot be checked now.
+                log.warning("cannot refresh signing keys: %s", error)
+                raise Unauthorized(
+                    "the token's signing key cannot be checked now", reason="provider_unavailable"
+                ) from None
+            key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("the token is signed with an unknown key", reason="unknown_key")
+        return key
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        """The verified claims of `token`, or Unauthorized saying why not."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthorized("the token is too large", reason="oversized")
+        try:
+            header = jwt.get_unverified_header(token)
+        except JWTError:
+            raise Unauthorized("the token is not a well-formed JWT", reason="malformed") from None
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise Unauthorized("the token's signing algorithm is not accepted", reason="bad_algorithm")
+        if "crit" in header:
+            raise Unauthorized("the token requires extensions this service does not understand", reason="crit")
+        typ = header.get("typ")
+        if typ is not None and str(typ).lower() not in ACCESS_TOKEN_TYPES:
+            raise Unauthorized("the token is not an access token", reason="wrong_type")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthorized("the token names no signing key (kid)", reason="unknown_key")
+        key = await self._key_for(kid)
+        if key.get("alg", alg) != alg:
+            raise Unauthorized("the token's algorithm does not match its key", reason="bad_algorithm")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                issuer=self.issuer,
+                options={
+                    "verify_aud": False,  # checked below: Cognito access tokens have no aud
+                    "require_exp": True,
+                    "require_iss": True,
+                    "require_sub": True,
+                    "leeway": CLOCK_LEEWAY_SECONDS,
+                },
+            )
+        except ExpiredSignatureError:
+            raise Unauthorized("the token has expired", reason="expired") from None
+        except JWTClaimsError as error:
+            raise Unauthorized(_claims_problem(str(error)), reason=_claims_reason(str(error))) from None
+        except JWTError as error:
+            message = str(error).lower()
+            if "signature" in message:
+                raise Unauthorized("the token's signature is invalid", reason="bad_signature") from None
+            raise Unauthorized("the token is invalid", reason="invalid") from None
+        self._check_issued_for_us(claims)
+        if claims.get("token_use", "access") != "access":
+            raise Unauthorized("the token is not an access token", reason="wrong_type")
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not 0 < len(subject) <= 255 or "\x00" in subject:
+            raise Unauthorized("the token has no usable subject", reason="invalid")
+        return claims
+
+    def _check_issued_for_us(self, claims: Mapping[str, Any]) -> None:
+        audience = claims.get("aud")
+        audiences = {audience} if isinstance(audience, str) else set(audience or ())
+        if audiences & self.client_ids:
+            return
+        if claims.get("client_id") in self.client_ids or claims.get("azp") in self.client_ids:
+            return
+        raise Unauthorized("the token was not issued for this service", reason="wrong_audience")
+
+
+def scopes_of(claims: Mapping[str, Any]) -> list[str]:
+    """Scopes from `scope` (space-separated, OAuth 2) or `scp` (array or string, Okta/Azure style)."""
+    raw = claims.get("scope", claims.get("scp", ""))
+    if isinstance(raw, str):
+        return raw.split()
+    if isinstance(raw, list):
+        return [s for s in raw if isinstance(s, str)]
+    return []
+
+
+def security_handler_for(verifier: OIDCVerifier) -> type[OAuthSecurityHandler]:
+    """A Connexion security handler class for the spec's `openIdConnect` scheme, bound to `verifier`."""
+
+    async def token_info(token: str) -> dict[str, Any]:
+        claims = await verifier.verify(token)
+        return {"sub": claims["sub"], "scope": scopes_of(claims), "claims": claims}
+
+    class OIDCSecurityHandler(OAuthSecurityHandler):
+        def get_tokeninfo_func(self, security_definition: dict):
+            return token_info
+
+    return OIDCSecurityHandler
+
+
+async def _get_json(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    try:
+        response = await client.get(url, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        data = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise ProviderUnavailable(f"GET {url} failed: {type(error).__name__}") from None
+    if not isinstance(data, dict):
+        raise ProviderUnavailable(f"GET {url} did not return a JSON object")
+    return data
+
+
+def _claims_reason(message: str) -> str:
+    message = message.lower()
+    if "issuer" in message:
+        return "wrong_issuer"
+    if "nbf" in message or "not yet valid" in message:
+        return "not_yet_valid"
+    if "exp" in message:
+        return "expired"
+    return "invalid_claims"
+
+
+def _claims_problem(message: str) -> str:
+    return {
+        "wrong_issuer": "the token was issued by another provider",
+        "not_yet_valid": "the token is not valid yet",
+        "expired": "the token has no valid expiry",
+    }.get(_claims_reason(message), "the token's claims are invalid")

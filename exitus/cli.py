@@ -1,0 +1,133 @@
+"""The `exitus` command: serve, migrate, and the local-development helpers."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exitus.config import Config, ConfigError
+
+DEFAULT_DEV_DIR = Path(".data")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as error:
+        print(f"exitus: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exitus", description="A multi-tenant issue-tracking REST API.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn (ADDR, default :8080)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply, revert or list database migrations")
+    migrate.add_argument("direction", choices=["up", "down", "status"])
+    migrate.add_argument("--steps", type=int, default=1, help="with down: how many to revert (0 = all)")
+    migrate.set_defaults(run=_migrate)
+
+    issuer = commands.add_parser("dev-issuer", help="serve a development OpenID issuer on 127.0.0.1")
+    issuer.add_argument("--port", type=int, default=9400)
+    issuer.add_argument("--key-dir", type=Path, default=DEFAULT_DEV_DIR / "dev-issuer")
+    issuer.set_defaults(run=_dev_issuer)
+
+    token = commands.add_parser("dev-token", help="mint an access token from the development issuer")
+    token.add_argument("--scopes", nargs="+", help="scopes to grant (default: all)")
+    token.add_argument("--customer", help="the customer id to put in the tenant claim")
+    token.add_argument("--subject", help="the token subject (default: a random id)")
+    token.add_argument("--email")
+    token.add_argument("--name")
+    token.add_argument("--client-id", default=os.environ.get("OAUTH_CLIENT_ID", "exitus-local").split(",")[0])
+    token.add_argument("--tenant-claim", default=os.environ.get("TENANT_CLAIM", "customer_id"))
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.add_argument("--key-dir", type=Path, default=DEFAULT_DEV_DIR / "dev-issuer")
+    token.set_defaults(run=_dev_token)
+
+    up = commands.add_parser("dev-up", help="run the whole local stack (PostgreSQL, dev issuer, API): `make run`")
+    up.add_argument("--data-dir", type=Path, default=DEFAULT_DEV_DIR)
+    up.add_argument("--issuer-port", type=int, default=9400)
+    up.set_defaults(run=_dev_up)
+    return parser
+
+
+def _serve(_args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from exitus.app import create_app
+    from exitus.logs import configure_logging
+
+    config = Config.from_env()
+    configure_logging(stage=config.stage, debug=config.debug)
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from exitus import migrations
+
+    url = Config.from_env(need_oidc=False).database_url
+    if args.direction == "up":
+        applied = migrations.up(url)
+        print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    elif args.direction == "down":
+        reverted = migrations.down(url, steps=args.steps)
+        print(f"reverted {len(reverted)} migration(s)" + (": " + ", ".join(reverted) if reverted else ""))
+    else:
+        for item in migrations.status(url):
+            print(f"{'applied' if item.applied else 'pending'}  {item.id}")
+    return 0
+
+
+def _dev_issuer(args: argparse.Namespace) -> int:
+    from exitus.dev.issuer import DevIssuer
+
+    issuer = DevIssuer(args.key_dir, port=args.port)
+    print(f"dev issuer: {issuer.url} (set OPENID_PROVIDER_URL={issuer.url}); Ctrl-C stops it", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        issuer.serve_forever()
+    return 0
+
+
+def _dev_token(args: argparse.Namespace) -> int:
+    from exitus.dev.issuer import ALL_SCOPES, token_from_key_dir
+
+    try:
+        token = token_from_key_dir(
+            args.key_dir,
+            scopes=args.scopes or ALL_SCOPES,
+            customer=args.customer,
+            subject=args.subject,
+            email=args.email,
+            name=args.name,
+            client_id=args.client_id,
+            tenant_claim=args.tenant_claim,
+            ttl_seconds=args.ttl,
+        )
+    except FileNotFoundError as error:
+        print(f"exitus: {error}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def _dev_up(args: argparse.Namespace) -> int:
+    from exitus.dev.stack import run_local_stack
+
+    return run_local_stack(args.data_dir, issuer_port=args.issuer_port)

@@ -1,0 +1,209 @@
+"""Configuration: read from the environment once, validated, then passed around as an immutable value.
+
+Every variable is listed in `.envrc.example` with a comment. A bad or missing value raises `ConfigError`
+naming the variable; the CLI turns that into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from psycopg.conninfo import conninfo_to_dict
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(Exception):
+    """A configuration variable is missing or malformed."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = field(repr=False)  # carries the password: never printed
+    openid_provider_url: str = ""
+    oauth_client_ids: tuple[str, ...] = ()
+    tenant_claim: str = "customer_id"
+    stage: str = "local"
+    branch: str = "main"
+    debug: bool = False
+    host: str = "0.0.0.0"  # noqa: S104 - a service binds all interfaces by default; ADDR narrows it
+    port: int = 8080
+    db_pool_size: int = 10
+    db_pool_timeout: float = 5.0
+    statement_timeout_ms: int = 30_000
+    swagger_ui: bool = True
+    jwks_min_refresh_seconds: float = 30.0
+    http_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, need_oidc: bool = True) -> Config:
+        env = os.environ if env is None else env
+        host, port = _parse_addr(env.get("ADDR", ":8080"))
+        config = cls(
+            database_url=database_url_from_env(env),
+            openid_provider_url=env.get("OPENID_PROVIDER_URL", "").strip().rstrip("/"),
+            oauth_client_ids=tuple(c.strip() for c in env.get("OAUTH_CLIENT_ID", "").split(",") if c.strip()),
+            tenant_claim=env.get("TENANT_CLAIM", "customer_id").strip() or "customer_id",
+            stage=env.get("STAGE", "local").strip() or "local",
+            branch=env.get("BRANCH", "main").strip() or "main",
+            debug=_parse_bool(env, "DEBUG", False),
+            host=host,
+            port=port,
+            db_pool_size=_parse_int(env, "DB_POOL_SIZE", 10, minimum=1, maximum=1000),
+            db_pool_timeout=_parse_float(env, "DB_POOL_TIMEOUT", 5.0, minimum=0.1),
+            statement_timeout_ms=_parse_int(env, "STATEMENT_TIMEOUT_MS", 30_000, minimum=0, maximum=3_600_000),
+            swagger_ui=_parse_bool(env, "SWAGGER_UI", True),
+        )
+        if need_oidc:
+            config._check_oidc()
+        return config
+
+    def _check_oidc(self) -> None:
+        if not self.openid_provider_url:
+            raise ConfigError("OPENID_PROVIDER_URL", "is required (the token issuer, e.g. https://idp.example.com)")
+        parts = urlsplit(self.openid_provider_url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ConfigError("OPENID_PROVIDER_URL", "must be an http(s) URL")
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError("OPENID_PROVIDER_URL", "must use https (plain http is allowed for loopback only)")
+        if not self.oauth_client_ids:
+            raise ConfigError("OAUTH_CLIENT_ID", "is required (comma-separated client ids this service accepts)")
+
+
+def database_url_from_env(env: Mapping[str, str]) -> str:
+    """The SQLAlchemy URL (psycopg 3 driver) from PGDATASOURCE, DATABASE_URL or DB_SECRET, in that order."""
+    for name in ("PGDATASOURCE", "DATABASE_URL"):
+        value = env.get(name, "").strip()
+        if value:
+            return _normalise_dsn(name, value)
+    secret = env.get("DB_SECRET", "").strip()
+    if secret:
+        return _url_from_rds_secret(secret)
+    raise ConfigError("PGDATASOURCE", "is required (or DATABASE_URL, or DB_SECRET with the RDS secret JSON)")
+
+
+def _normalise_dsn(name: str, value: str) -> str:
+    if "://" not in value:
+        # libpq keyword/value form: "host=db user=exitus dbname=exitus"
+        try:
+            params = conninfo_to_dict(value)
+        except Exception:
+            raise ConfigError(name, "is neither a postgres:// URL nor a libpq keyword/value string") from None
+        return _build_url(params)
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ConfigError(name, f"unsupported scheme {scheme!r} (use postgresql://)")
+    if not rest:
+        raise ConfigError(name, "has no host or database")
+    # postgresql:// would select psycopg2 in SQLAlchemy; this service uses psycopg 3.
+    return "postgresql+psycopg://" + rest
+
+
+def _url_from_rds_secret(secret: str) -> str:
+    try:
+        data = json.loads(secret)
+    except ValueError:
+        raise ConfigError("DB_SECRET", "is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ConfigError("DB_SECRET", "must be a JSON object")
+    missing = [k for k in ("username", "password", "host") if not data.get(k)]
+    if missing:
+        raise ConfigError("DB_SECRET", f"is missing {', '.join(missing)}")
+    engine = str(data.get("engine", "postgres"))
+    if engine not in ("postgres", "postgresql", "aurora-postgresql"):
+        raise ConfigError("DB_SECRET", f"engine {engine!r} is not PostgreSQL")
+    params = {
+        "user": str(data["username"]),
+        "password": str(data["password"]),
+        "host": str(data["host"]),
+        "port": str(data.get("port", 5432)),
+        "dbname": str(data.get("dbname") or data.get("database") or "postgres"),
+    }
+    return _build_url(params)
+
+
+def _build_url(params: Mapping[str, str]) -> str:
+    user = quote(params.get("user", ""), safe="")
+    password = params.get("password")
+    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+    host = params.get("host", "")
+    port = params.get("port")
+    if host.startswith("/"):
+        # a Unix socket directory: passed as a query parameter
+        location = ""
+        query = {"host": host}
+    else:
+        location = f"[{host}]" if ":" in host else host
+        if port:
+            location += f":{port}"
+        query = {}
+    if port and host.startswith("/"):
+        query["port"] = port
+    for key, value in params.items():
+        if key not in ("user", "password", "host", "port", "dbname"):
+            query[key] = value
+    url = f"postgresql+psycopg://{auth}{location}/{quote(params.get('dbname', ''), safe='')}"
+    if query:
+        url += "?" + "&".join(f"{k}={quote(str(v), safe='/')}" for k, v in query.items())
+    return url
+
+
+def _parse_addr(value: str) -> tuple[str, int]:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep:
+        raise ConfigError("ADDR", f"{value!r} is not host:port or :port")
+    host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - ":8080" means all interfaces, as in Go
+    try:
+        number = int(port)
+    except ValueError:
+        raise ConfigError("ADDR", f"port {port!r} is not a number") from None
+    if not 0 <= number <= 65535:
+        raise ConfigError("ADDR", f"port {number} is out of range")
+    return host, number
+
+
+def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(name, f"{raw!r} is not a boolean (true/false)")
+
+
+def _parse_int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not an integer") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(name, f"{value} is outside {minimum}..{maximum}")
+    return value
+
+
+def _parse_float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(name, f"{value} is below {minimum}")
+    return value

@@ -1,0 +1,201 @@
+"""Domain exceptions and the one renderer that turns every error into RFC 9457 `application/problem+json`.
+
+Handlers and the request scope raise; nothing builds an error response by hand. The renderer is registered on
+Connexion's exception middleware, so it also formats what Connexion itself rejects (validation, security, routing)
+before a request reaches Flask.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from contextvars import ContextVar
+from http import HTTPStatus
+from typing import Any
+
+import sqlalchemy.exc
+from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger("exitus.errors")
+
+PROBLEM_JSON = "application/problem+json"
+# Set per request by the request-id middleware, so every problem body can name the request it answers.
+request_id_var: ContextVar[str | None] = ContextVar("exitus_request_id", default=None)
+
+
+class ExitusError(Exception):
+    """A failure with an HTTP meaning. Subclasses fix the status; `detail` says what happened to this request."""
+
+    status = 500
+    headers: Mapping[str, str] = {}
+
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None, **extensions: Any):
+        super().__init__(detail)
+        self.detail = detail
+        if headers:
+            self.headers = dict(headers)
+        self.extensions = extensions
+
+
+class BadRequest(ExitusError):
+    status = 400
+
+
+class Unauthorized(ExitusError):
+    """The bearer token is missing or invalid; `reason` is a short machine-readable cause (for metrics)."""
+
+    status = 401
+
+    def __init__(self, detail: str, *, reason: str = "invalid_token"):
+        super().__init__(detail, headers={"WWW-Authenticate": _bearer_challenge("invalid_token", detail)})
+        self.reason = reason
+
+
+class Forbidden(ExitusError):
+    status = 403
+
+
+class NotFound(ExitusError):
+    status = 404
+
+
+class Conflict(ExitusError):
+    status = 409
+
+
+class ServiceUnavailable(ExitusError):
+    status = 503
+
+    def __init__(self, detail: str, *, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+# Constraint names (migrations/) → what a violation means to the caller. Anything else stays a 500.
+CONSTRAINT_ERRORS: dict[str, tuple[type[ExitusError], str]] = {
+    "customers_name_key": (Conflict, "a customer with this name already exists"),
+    "projects_name_key": (Conflict, "a project with this name already exists"),
+    "issues_project_fkey": (NotFound, "project not found"),
+    "issues_assignee_fkey": (BadRequest, "assignee is not a user of this customer"),
+    "comments_issue_fkey": (NotFound, "issue not found"),
+}
+
+
+def from_integrity_error(error: sqlalchemy.exc.IntegrityError) -> ExitusError | None:
+    """The domain error a constraint violation stands for, or None when it is a bug."""
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint in CONSTRAINT_ERRORS:
+        cls, detail = CONSTRAINT_ERRORS[constraint]
+        return cls(detail)
+    return None
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> ConnexionResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _status_title(status),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = _tidy(detail)
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    if extensions:
+        body.update(extensions)
+    return ConnexionResponse(
+        status_code=status,
+        mimetype=PROBLEM_JSON,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body),
+        headers=dict(headers or {}),
+    )
+
+
+async def render_exitus_error(_request: ConnexionRequest, exc: ExitusError) -> ConnexionResponse:
+    if exc.status >= 500:
+        log.error("request failed: %s", exc.detail)
+    return problem_response(exc.status, exc.detail, headers=exc.headers, extensions=exc.extensions)
+
+
+async def render_connexion_problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+    """Connexion's own rejections: schema validation (400), security (401/403), media type (415), routing."""
+    headers = dict(exc.headers or {})
+    extensions = dict(exc.ext or {})
+    detail = exc.detail
+    if isinstance(exc, OAuthScopeProblem):
+        required = sorted(exc.required_scopes or [])
+        detail = f"this operation needs the scope(s) {' '.join(required)}"
+        extensions["required_scopes"] = required
+        headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", detail, scope=" ".join(required))
+    elif isinstance(exc, OAuthProblem) or exc.status == 401:
+        detail = "a bearer token is required" if "No authorization" in str(detail) else detail
+        headers["WWW-Authenticate"] = _bearer_challenge(None, None)
+    return problem_response(exc.status, detail, headers=headers, extensions=extensions)
+
+
+async def render_http_exception(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    """Starlette's routing errors (unknown path 404, wrong method 405) and werkzeug's, re-raised by Connexion."""
+    detail = exc.detail if exc.detail != _status_title(exc.status_code) else None
+    return problem_response(exc.status_code, detail, headers=exc.headers)
+
+
+async def render_database_error(_request: ConnexionRequest, exc: sqlalchemy.exc.SQLAlchemyError) -> ConnexionResponse:
+    """Pool exhaustion and lost connections are transient: 503 with Retry-After, never a stack trace."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.OperationalError):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(503, "the database is unavailable, try again shortly", headers={"Retry-After": "1"})
+    return await render_unexpected(_request, exc)
+
+
+async def render_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(500, "an unexpected error occurred; it has been logged")
+
+
+def register_error_handlers(app) -> None:
+    app.add_error_handler(ExitusError, render_exitus_error)
+    app.add_error_handler(ProblemException, render_connexion_problem)
+    app.add_error_handler(HTTPException, render_http_exception)
+    app.add_error_handler(sqlalchemy.exc.SQLAlchemyError, render_database_error)
+    app.add_error_handler(Exception, render_unexpected)
+
+
+def _status_title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+_LONG_QUOTED = re.compile(r"'([^']{0,40})[^']{20,}'")
+MAX_DETAIL = 500
+
+
+def _tidy(detail: str) -> str:
+    """Validation messages quote the offending value whole: shorten long quotes so a detail never echoes a payload."""
+    detail = _LONG_QUOTED.sub(lambda m: f"'{m.group(1)}…'", str(detail))
+    return detail if len(detail) <= MAX_DETAIL else detail[: MAX_DETAIL - 1] + "…"
+
+
+def _bearer_challenge(error: str | None, description: str | None, *, scope: str | None = None) -> str:
+    """An RFC 6750 challenge: `Bearer realm="exitus", error="...", error_description="..."`."""
+    parts = ['realm="exitus"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append('error_description="{}"'.format(description.replace('"', "'").replace("\\", "/")[:200]))
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return "Bearer " + ", ".join(parts)

@@ -1,0 +1,28 @@
+-- :name list_customers :many
+-- :doc Customers, oldest first; `only_id` narrows to one customer (a tenant reading itself), `pattern` is an ILIKE pattern.
+select id, name, description, labels, version, created_at, updated_at
+from customers
+where (cast(:only_id as uuid) is null or id = cast(:only_id as uuid))
+  and (cast(:pattern as text) is null or name ilike cast(:pattern as text))
+order by created_at, id
+limit :limit offset :offset
+
+-- :name get_customer :one
+-- :doc One customer by id.
+select id, name, description, labels, version, created_at, updated_at
+from customers
+where id = :id
+
+-- :name create_customer :one
+-- :doc Inserts a customer; a case-insensitive duplicate name violates customers_name_key.
+insert into customers (name, description, labels)
+values (:name, :description, :labels)
+returning id, name, description, labels, version, created_at, updated_at
+
+-- :name update_customer :one
+-- :doc Replaces a customer's fields if `version` is current; no row means unknown id or stale version.
+update customers
+set name = :name, description = :description, labels = :labels,
+    version = version + 1, updated_at = now()
+where id = :id and version = :version
+returning id, name, description, labels, version, created_at, updated_at

@@ -1,0 +1,34 @@
+-- :name list_issues :many
+-- :doc A project's issues, oldest first; `pattern` (ILIKE, may be null) matches subject or content.
+select id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
+       version, created_at, updated_at
+from issues
+where customer_id = :customer_id and project_id = :project_id
+  and (cast(:pattern as text) is null
+       or subject ilike cast(:pattern as text) or content ilike cast(:pattern as text))
+order by created_at, id
+limit :limit offset :offset
+
+-- :name get_issue :one
+-- :doc One issue of a project of the customer.
+select id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
+       version, created_at, updated_at
+from issues
+where customer_id = :customer_id and project_id = :project_id and id = :id
+
+-- :name create_issue :one
+-- :doc Inserts an issue; an unknown project or assignee violates issues_project_fkey / issues_assignee_fkey.
+insert into issues (customer_id, project_id, subject, content, severity, category, labels, reporter, assignee)
+values (:customer_id, :project_id, :subject, :content, :severity, :category, :labels, :reporter, :assignee)
+returning id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
+          version, created_at, updated_at
+
+-- :name update_issue :one
+-- :doc Replaces an issue's fields if `version` is current (a null state keeps the state); no row means unknown id or
+-- :doc stale version.
+update issues
+set subject = :subject, content = :content, severity = :severity, category = :category, labels = :labels,
+    state = coalesce(cast(:state as text), state), assignee = :assignee, version = version + 1, updated_at = now()
+where customer_id = :customer_id and project_id = :project_id and id = :id and version = :version
+returning id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
+          version, created_at, updated_at

@@ -1,0 +1,28 @@
+-- :name list_projects :many
+-- :doc The customer's projects, oldest first; `pattern` (ILIKE, may be null) filters by name.
+select id, name, description, labels, version, created_at, updated_at
+from projects
+where customer_id = :customer_id
+  and (cast(:pattern as text) is null or name ilike cast(:pattern as text))
+order by created_at, id
+limit :limit offset :offset
+
+-- :name get_project :one
+-- :doc One project of the customer.
+select id, name, description, labels, version, created_at, updated_at
+from projects
+where customer_id = :customer_id and id = :id
+
+-- :name create_project :one
+-- :doc Inserts a project; a case-insensitive duplicate name within the customer violates projects_name_key.
+insert into projects (customer_id, name, description, labels)
+values (:customer_id, :name, :description, :labels)
+returning id, name, description, labels, version, created_at, updated_at
+
+-- :name update_project :one
+-- :doc Replaces a project's fields if `version` is current; no row means unknown id or stale version.
+update projects
+set name = :name, description = :description, labels = :labels,
+    version = version + 1, updated_at = now()
+where customer_id = :customer_id and id = :id and version = :version
+returning id, name, description, labels, version, created_at, updated_at

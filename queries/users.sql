@@ -1,0 +1,31 @@
+-- :name list_users :many
+-- :doc The customer's users, oldest first; `pattern` (ILIKE, may be null) matches name, email or subject.
+select id, sub, email, name, version, created_at, updated_at
+from users
+where customer_id = :customer_id
+  and (cast(:pattern as text) is null
+       or name ilike cast(:pattern as text) or email ilike cast(:pattern as text) or sub ilike cast(:pattern as text))
+order by created_at, id
+limit :limit offset :offset
+
+-- :name get_user :one
+-- :doc One user of the customer.
+select id, sub, email, name, version, created_at, updated_at
+from users
+where customer_id = :customer_id and id = :id
+
+-- :name upsert_user :one
+-- :doc Records the caller as a user of its customer, refreshing email/name when they changed; returns the user's
+-- :doc id, or nothing when the customer does not exist. Unchanged callers cost no write.
+with upserted as (
+    insert into users (customer_id, sub, email, name)
+    select c.id, :sub, :email, :name from customers c where c.id = :customer_id
+    on conflict (customer_id, sub) do update
+        set email = excluded.email, name = excluded.name, version = users.version + 1, updated_at = now()
+        where (users.email, users.name) is distinct from (excluded.email, excluded.name)
+    returning id
+)
+select id from upserted
+union all
+select id from users where customer_id = :customer_id and sub = :sub
+limit 1
