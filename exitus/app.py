@@ -10,15 +10,16 @@ from typing import Any
 
 import yaml
 from connexion import FlaskApp
+from connexion.lifecycle import ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exitus.auth import OIDCVerifier, ProviderUnavailable, security_handler_for
+from exitus.auth import OIDCVerifier, ProviderUnavailable, discovery_url, security_handler_for
 from exitus.config import Config
 from exitus.db import Database
-from exitus.errors import register_error_handlers, request_id_var
+from exitus.errors import problem_response, register_error_handlers, request_id_var
 from exitus.request_scope import scoped_resolver
 from exitus.resources import SPEC_FILE
 
@@ -32,7 +33,7 @@ def load_spec(config: Config) -> dict[str, Any]:
     spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     if config.openid_provider_url:
         scheme = spec["components"]["securitySchemes"]["oidc"]
-        scheme["openIdConnectUrl"] = f"{config.openid_provider_url}/.well-known/openid-configuration"
+        scheme["openIdConnectUrl"] = discovery_url(config.openid_provider_url)
     return spec
 
 
@@ -68,14 +69,15 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
         validate_responses=validate_responses,
     )
     register_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(EdgeMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.app.config["DEBUG"] = config.debug
     app.database = database  # for tests and the CLI; handlers reach it through request_scope.current()
     return app
 
 
-class RequestIdMiddleware:
-    """Honours an incoming X-Request-ID (if sane) or makes one, exposes it to the request and echoes it back."""
+class EdgeMiddleware:
+    """The outermost layer, before Connexion: gives every request an id (an incoming sane X-Request-ID, or a new
+    one) that problem bodies and logs carry and the response echoes, and rejects what must not reach routing."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -95,9 +97,31 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
+            if _has_control_characters(scope.get("path", "")):
+                # Connexion's and Flask's routers disagree on such paths; answer before either sees it.
+                await _send_problem(send_with_id, problem_response(400, "the path contains control characters"))
+                return
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+def _has_control_characters(path: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in path)
+
+
+async def _send_problem(send: Send, response: ConnexionResponse) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": [
+                (b"content-type", response.content_type.encode()),
+                (b"content-length", str(len(response.body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body.encode()})
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

@@ -43,7 +43,7 @@ class OIDCVerifier:
         http_timeout: float = 5.0,
         min_refresh_seconds: float = 30.0,
     ):
-        self.issuer = issuer.rstrip("/")
+        self.issuer = issuer  # compared exactly with `iss`
         self.client_ids = frozenset(client_ids)
         self.http_timeout = http_timeout
         self.min_refresh_seconds = min_refresh_seconds
@@ -64,8 +64,8 @@ class OIDCVerifier:
             self._last_fetch = now
             async with httpx.AsyncClient(timeout=self.http_timeout, follow_redirects=False) as client:
                 if self._jwks_uri is None:
-                    discovery = await _get_json(client, f"{self.issuer}/.well-known/openid-configuration")
-                    if discovery.get("issuer", "").rstrip("/") != self.issuer:
+                    discovery = await _get_json(client, discovery_url(self.issuer))
+                    if discovery.get("issuer") != self.issuer:
                         raise ProviderUnavailable("the discovery document names another issuer")
                     if not isinstance(discovery.get("jwks_uri"), str):
                         raise ProviderUnavailable("the discovery document has no jwks_uri")
@@ -159,6 +159,10 @@ class OIDCVerifier:
         if claims.get("client_id") in self.client_ids or claims.get("azp") in self.client_ids:
             return
         raise Unauthorized("the token was not issued for this service", reason="wrong_audience")
+
+
+def discovery_url(issuer: str) -> str:
+    return f"{issuer.rstrip('/')}/.well-known/openid-configuration"
 
 
 def scopes_of(claims: Mapping[str, Any]) -> list[str]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from psycopg.conninfo import conninfo_to_dict
 
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
@@ -50,7 +52,8 @@ class Config:
         host, port = _parse_addr(env.get("ADDR", ":8080"))
         config = cls(
             database_url=database_url_from_env(env),
-            openid_provider_url=env.get("OPENID_PROVIDER_URL", "").strip().rstrip("/"),
+            # Kept exactly as configured: the token's `iss` must equal it (Auth0's issuers end in "/").
+            openid_provider_url=env.get("OPENID_PROVIDER_URL", "").strip(),
             oauth_client_ids=tuple(c.strip() for c in env.get("OAUTH_CLIENT_ID", "").split(",") if c.strip()),
             tenant_claim=env.get("TENANT_CLAIM", "customer_id").strip() or "customer_id",
             stage=env.get("STAGE", "local").strip() or "local",
@@ -92,7 +95,7 @@ def database_url_from_env(env: Mapping[str, str]) -> str:
 
 
 def _normalise_dsn(name: str, value: str) -> str:
-    if "://" not in value:
+    if not _URL_SCHEME.match(value):
         # libpq keyword/value form: "host=db user=exitus dbname=exitus"
         try:
             params = conninfo_to_dict(value)
@@ -101,7 +104,7 @@ def _normalise_dsn(name: str, value: str) -> str:
         return _build_url(params)
     scheme, _, rest = value.partition("://")
     if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
-        raise ConfigError(name, f"unsupported scheme {scheme!r} (use postgresql://)")
+        raise ConfigError(name, f"unsupported scheme {scheme!r} (use postgresql://)")  # only the scheme: no secrets
     if not rest:
         raise ConfigError(name, "has no host or database")
     # postgresql:// would select psycopg2 in SQLAlchemy; this service uses psycopg 3.

@@ -129,34 +129,40 @@ async def render_exitus_error(_request: ConnexionRequest, exc: ExitusError) -> C
     return problem_response(exc.status, exc.detail, headers=exc.headers, extensions=exc.extensions)
 
 
-async def render_connexion_problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
-    """Connexion's own rejections: schema validation (400), security (401/403), media type (415), routing."""
+async def render_http_exception(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    """What Connexion and Starlette reject before a handler runs: schema validation (400), security (401/403),
+    media type (415), unknown routes (404), methods (405). Some of Connexion's are ProblemExceptions (with `ext`);
+    its security errors are plain Starlette HTTPExceptions."""
+    status = exc.status_code
     headers = dict(exc.headers or {})
-    extensions = dict(exc.ext or {})
-    detail = exc.detail
+    extensions = dict(getattr(exc, "ext", None) or {})
+    detail = exc.detail if exc.detail != _status_title(status) else None
     if isinstance(exc, OAuthScopeProblem):
         required = sorted(exc.required_scopes or [])
         detail = f"this operation needs the scope(s) {' '.join(required)}"
         extensions["required_scopes"] = required
         headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", detail, scope=" ".join(required))
-    elif isinstance(exc, OAuthProblem) or exc.status == 401:
-        detail = "a bearer token is required" if "No authorization" in str(detail) else detail
-        headers["WWW-Authenticate"] = _bearer_challenge(None, None)
-    return problem_response(exc.status, detail, headers=headers, extensions=extensions)
-
-
-async def render_http_exception(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-    """Starlette's routing errors (unknown path 404, wrong method 405) and werkzeug's, re-raised by Connexion."""
-    detail = exc.detail if exc.detail != _status_title(exc.status_code) else None
-    return problem_response(exc.status_code, detail, headers=exc.headers)
+    elif status == 401:
+        if isinstance(exc, OAuthProblem) and "No authorization" in str(detail):
+            detail = "a bearer token is required"
+        headers.setdefault("WWW-Authenticate", _bearer_challenge(None, None))
+    return problem_response(status, detail, headers=headers, extensions=extensions)
 
 
 async def render_database_error(_request: ConnexionRequest, exc: sqlalchemy.exc.SQLAlchemyError) -> ConnexionResponse:
     """Pool exhaustion and lost connections are transient: 503 with Retry-After, never a stack trace."""
+    if isinstance(exc, sqlalchemy.exc.DataError):
+        # The spec should have rejected it (a NUL byte, say); a bad value is never a 500.
+        return problem_response(400, "a value in the request is not acceptable")
     if isinstance(exc, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.OperationalError):
         log.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(503, "the database is unavailable, try again shortly", headers={"Retry-After": "1"})
     return await render_unexpected(_request, exc)
+
+
+async def render_undecodable_body(_request: ConnexionRequest, _exc: UnicodeDecodeError) -> ConnexionResponse:
+    """Connexion decodes JSON bodies before validating them; bytes that are not UTF-8 are the client's error."""
+    return problem_response(400, "the request body is not valid UTF-8")
 
 
 async def render_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -166,9 +172,10 @@ async def render_unexpected(_request: ConnexionRequest, exc: Exception) -> Conne
 
 def register_error_handlers(app) -> None:
     app.add_error_handler(ExitusError, render_exitus_error)
-    app.add_error_handler(ProblemException, render_connexion_problem)
+    app.add_error_handler(ProblemException, render_http_exception)  # replaces Connexion's own for this class
     app.add_error_handler(HTTPException, render_http_exception)
     app.add_error_handler(sqlalchemy.exc.SQLAlchemyError, render_database_error)
+    app.add_error_handler(UnicodeDecodeError, render_undecodable_body)
     app.add_error_handler(Exception, render_unexpected)
 
 

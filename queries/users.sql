@@ -14,7 +14,7 @@ select id, sub, email, name, version, created_at, updated_at
 from users
 where customer_id = :customer_id and id = :id
 
--- :name upsert_user :one
+-- :name upsert_user :scalar
 -- :doc Records the caller as a user of its customer, refreshing email/name when they changed; returns the user's
 -- :doc id, or nothing when the customer does not exist. Unchanged callers cost no write.
 with upserted as (

@@ -1,0 +1,138 @@
+"""Deployment settings, read from environment variables (or CDK context).
+
+Every setting is looked up first in the environment, then in the CDK context
+under the same name (``cdk synth -c OAUTH_CLIENT_ID=...``).  Nothing here talks
+to AWS: account and region are explicit and availability zones come from
+Fn::GetAZs (or AVAILABILITY_ZONES), so synthesis never needs a context lookup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+APP_NAME = "exitus"
+CONTAINER_PORT = 8080
+DB_PORT = 5432
+DB_NAME = "exitus"
+DB_USERNAME = "exitus"
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+DEFAULT_REGION = "ap-southeast-2"
+PROD_STAGES = frozenset({"prod", "production"})
+
+# infra/exitus_infra/config.py -> repository root (the Docker build context).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+REQUIRED = (
+    "DOMAIN_NAME",
+    "HOSTED_ZONE_ID",
+    "ACM_CERTIFICATE_ARN",
+    "OPENID_PROVIDER_URL",
+    "OAUTH_CLIENT_ID",
+)
+
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_ACM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
+
+
+class ConfigError(ValueError):
+    """Raised when the deployment settings are missing or inconsistent."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    stage: str
+    branch: str
+    domain_name: str
+    hosted_zone_id: str
+    hosted_zone_name: str
+    certificate_arn: str
+    openid_provider_url: str
+    oauth_client_id: str
+    account: str
+    region: str
+    # Empty: the first two zones of the region, resolved by CloudFormation (Fn::GetAZs).
+    availability_zones: tuple[str, ...] = ()
+    image_tag: str | None = None
+    docker_context: Path = REPO_ROOT
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage in PROD_STAGES
+
+    @property
+    def prefix(self) -> str:
+        """Name prefix for physical names, e.g. ``exitus-dev``."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def repository_name(self) -> str:
+        return self.prefix
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        context: Callable[[str], object] | None = None,
+    ) -> Config:
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(name)
+            if not value and context is not None:
+                ctx = context(name)
+                value = str(ctx) if ctx not in (None, "") else None
+            return value.strip() if value else default
+
+        missing = [name for name in REQUIRED if not get(name)]
+        if missing:
+            raise ConfigError(
+                "missing required settings (set them as environment variables or "
+                f"with `cdk synth -c NAME=value`): {', '.join(missing)}"
+            )
+
+        stage = get("STAGE", "dev")
+        if not _STAGE_RE.match(stage):
+            raise ConfigError(f"STAGE must match {_STAGE_RE.pattern}, got {stage!r}")
+
+        region = get("CDK_DEPLOY_REGION") or get("CDK_DEFAULT_REGION") or get("AWS_REGION") or DEFAULT_REGION
+        account = get("CDK_DEPLOY_ACCOUNT") or get("CDK_DEFAULT_ACCOUNT") or PLACEHOLDER_ACCOUNT
+
+        certificate_arn = get("ACM_CERTIFICATE_ARN")
+        match = _ACM_ARN_RE.match(certificate_arn)
+        if not match:
+            raise ConfigError(f"ACM_CERTIFICATE_ARN is not an ACM certificate ARN: {certificate_arn!r}")
+        if match.group("region") != region:
+            raise ConfigError(
+                f"ACM_CERTIFICATE_ARN is in {match.group('region')} but the stack deploys to {region}; "
+                "an ALB certificate must live in the load balancer's region"
+            )
+
+        openid_provider_url = get("OPENID_PROVIDER_URL")
+        if not openid_provider_url.startswith("https://"):
+            raise ConfigError("OPENID_PROVIDER_URL must be an https:// URL")
+
+        domain_name = get("DOMAIN_NAME").rstrip(".")
+        azs = get("AVAILABILITY_ZONES")
+        availability_zones = tuple(az.strip() for az in azs.split(",") if az.strip()) if azs else ()
+        if azs and len(availability_zones) != 2:
+            raise ConfigError("AVAILABILITY_ZONES needs exactly two zones, comma-separated")
+
+        return cls(
+            stage=stage,
+            branch=get("BRANCH", "main"),
+            domain_name=domain_name,
+            hosted_zone_id=get("HOSTED_ZONE_ID"),
+            hosted_zone_name=get("HOSTED_ZONE_NAME", domain_name).rstrip("."),
+            certificate_arn=certificate_arn,
+            openid_provider_url=openid_provider_url,
+            oauth_client_id=get("OAUTH_CLIENT_ID"),
+            account=account,
+            region=region,
+            availability_zones=availability_zones,
+            image_tag=get("IMAGE_TAG"),
+        )

@@ -1,0 +1,140 @@
+"""Issues through HTTP."""
+
+import uuid
+
+from tests.conftest import assert_problem
+
+NEW_ISSUE = {"subject": "Crash", "content": "It crashes", "severity": "critical", "category": "bug", "labels": ["x"]}
+
+
+def _me(api):
+    return api.get("/v1/users/me").json()
+
+
+def test_create_records_the_caller_as_reporter(tenant):
+    project = tenant.create_project()
+    api = tenant.api(subject="reporter-1", email="rep@example.com", name="Rep")
+    created = api.post(f"/v1/projects/{project['id']}/issues", json=NEW_ISSUE)
+    assert created.status_code == 201
+    issue = created.json()
+    assert created.headers["location"] == f"/v1/projects/{project['id']}/issues/{issue['id']}"
+    assert issue["reporter"] == _me(api)["id"]
+    assert issue["state"] == "open"
+    assert issue["assignee"] is None
+    assert issue["project_id"] == project["id"]
+    assert {k: issue[k] for k in NEW_ISSUE} == NEW_ISSUE
+    assert api.get(created.headers["location"]).json() == issue
+
+
+def test_reporter_cannot_be_set_from_the_body(tenant):
+    project = tenant.create_project()
+    body = {**NEW_ISSUE, "reporter": str(uuid.uuid4())}
+    assert_problem(tenant.api().post(f"/v1/projects/{project['id']}/issues", json=body), 400)
+    body = {**NEW_ISSUE, "state": "closed"}
+    assert_problem(tenant.api().post(f"/v1/projects/{project['id']}/issues", json=body), 400)
+
+
+def test_assignee_must_be_a_user_of_the_customer(tenant, other_tenant):
+    project = tenant.create_project()
+    assignee_api = tenant.api(subject="assignee")
+    assignee = _me(assignee_api)["id"]
+    issue = tenant.create_issue(project["id"], assignee=assignee)
+    assert issue["assignee"] == assignee
+    stranger = _me(other_tenant.api())["id"]
+    bad = tenant.api().post(f"/v1/projects/{project['id']}/issues", json={**NEW_ISSUE, "assignee": stranger})
+    assert_problem(bad, 400, "assignee")
+    listed = tenant.api().get(f"/v1/projects/{project['id']}/issues").json()["issues"]
+    assert [i["id"] for i in listed] == [issue["id"]]
+
+
+def test_update_changes_state_and_keeps_it_when_omitted(tenant):
+    project = tenant.create_project()
+    issue = tenant.create_issue(project["id"])
+    api = tenant.api()
+    url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
+    closed = api.put(url, json={**NEW_ISSUE, "state": "closed", "version": 1})
+    assert closed.status_code == 200
+    assert closed.json()["state"] == "closed"
+    assert closed.json()["version"] == 2
+    kept = api.put(url, json={**NEW_ISSUE, "subject": "Renamed", "version": 2}).json()
+    assert kept["state"] == "closed"
+    assert kept["subject"] == "Renamed"
+    assert kept["reporter"] == issue["reporter"]
+
+
+def test_stale_issue_update_conflicts_and_changes_nothing(tenant):
+    project = tenant.create_project()
+    issue = tenant.create_issue(project["id"])
+    api = tenant.api()
+    url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
+    assert api.put(url, json={**NEW_ISSUE, "subject": "First", "version": 1}).status_code == 200
+    assert_problem(api.put(url, json={**NEW_ISSUE, "subject": "Second", "version": 1}), 409)
+    assert api.get(url).json()["subject"] == "First"
+
+
+def test_issue_in_unknown_project_is_404(tenant):
+    api = tenant.api()
+    missing = uuid.uuid4()
+    assert_problem(api.post(f"/v1/projects/{missing}/issues", json=NEW_ISSUE), 404, "project not found")
+    assert_problem(api.get(f"/v1/projects/{missing}/issues"), 404)
+    assert_problem(api.get(f"/v1/projects/{missing}/issues/{uuid.uuid4()}"), 404)
+
+
+def test_unknown_issue_is_404(tenant):
+    project = tenant.create_project()
+    api = tenant.api()
+    url = f"/v1/projects/{project['id']}/issues/{uuid.uuid4()}"
+    assert_problem(api.get(url), 404, "issue not found")
+    assert_problem(api.put(url, json={**NEW_ISSUE, "version": 1}), 404)
+
+
+def test_issue_of_another_project_is_404(tenant):
+    first, second = tenant.create_project(), tenant.create_project()
+    issue = tenant.create_issue(first["id"])
+    assert_problem(tenant.api().get(f"/v1/projects/{second['id']}/issues/{issue['id']}"), 404)
+
+
+def test_another_customers_issues_are_invisible(tenant, other_tenant):
+    project = other_tenant.create_project()
+    issue = other_tenant.create_issue(project["id"])
+    api = tenant.api()
+    base = f"/v1/projects/{project['id']}/issues"
+    assert_problem(api.get(base), 404)
+    assert_problem(api.get(f"{base}/{issue['id']}"), 404)
+    assert_problem(api.post(base, json=NEW_ISSUE), 404)
+    assert_problem(api.put(f"{base}/{issue['id']}", json={**NEW_ISSUE, "subject": "pwned", "version": 1}), 404)
+    assert other_tenant.api().get(f"{base}/{issue['id']}").json()["subject"] == issue["subject"]
+
+
+def test_list_searches_subject_and_content_and_pages(tenant):
+    project = tenant.create_project()
+    for subject, content in (("Login fails", "500 on submit"), ("Slow page", "the LOGIN page"), ("Typo", "none")):
+        tenant.create_issue(project["id"], subject=subject, content=content)
+    api = tenant.api()
+    base = f"/v1/projects/{project['id']}/issues"
+    assert [i["subject"] for i in api.get(base, params={"q": "login"}).json()["issues"]] == ["Login fails", "Slow page"]
+    page = api.get(base, params={"offset": 2, "limit": 1}).json()
+    assert [i["subject"] for i in page["issues"]] == ["Typo"]
+    assert api.get(base, params={"offset": 10}).json()["issues"] == []
+
+
+def test_invalid_issue_bodies_are_400(tenant):
+    project = tenant.create_project()
+    api = tenant.api()
+    base = f"/v1/projects/{project['id']}/issues"
+    for body in (
+        {**NEW_ISSUE, "severity": "apocalyptic"},
+        {**NEW_ISSUE, "category": "rant"},
+        {k: v for k, v in NEW_ISSUE.items() if k != "subject"},
+        {**NEW_ISSUE, "assignee": "not-a-uuid"},
+        {**NEW_ISSUE, "content": "a\u0000b"},
+    ):
+        assert_problem(api.post(base, json=body), 400)
+    assert api.get(base).json()["issues"] == []
+
+
+def test_put_issue_requires_a_body(tenant):
+    project = tenant.create_project()
+    issue = tenant.create_issue(project["id"])
+    url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
+    assert_problem(tenant.api().put(url), 400)

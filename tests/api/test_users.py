@@ -1,0 +1,45 @@
+"""Users: recorded from verified tokens, per customer."""
+
+import uuid
+
+from tests.conftest import assert_problem
+
+
+def test_me_is_created_from_the_token_and_refreshed(tenant):
+    first = tenant.api(subject="alice", email="alice@old.example", name="Alice").get("/v1/users/me")
+    assert first.status_code == 200
+    me = first.json()
+    assert (me["sub"], me["email"], me["name"], me["version"]) == ("alice", "alice@old.example", "Alice", 1)
+    again = tenant.api(subject="alice", email="alice@old.example", name="Alice").get("/v1/users/me").json()
+    assert again == me  # unchanged claims cost no write
+    changed = tenant.api(subject="alice", email="alice@new.example", name="Alice").get("/v1/users/me").json()
+    assert changed["id"] == me["id"]
+    assert changed["email"] == "alice@new.example"
+    assert changed["version"] == 2
+
+
+def test_list_and_get_users_of_the_customer(tenant, other_tenant):
+    tenant.api(subject="bob", name="Bob").get("/v1/users/me")
+    tenant.api(subject="carol", name="Carol").get("/v1/users/me")
+    other_tenant.api(subject="mallory").get("/v1/users/me")
+    api = tenant.api(subject="bob", name="Bob")
+    users = api.get("/v1/users").json()["users"]
+    assert [u["sub"] for u in users] == ["bob", "carol"]
+    assert [u["sub"] for u in api.get("/v1/users", params={"q": "CAR"}).json()["users"]] == ["carol"]
+    assert api.get(f"/v1/users/{users[1]['id']}").json()["name"] == "Carol"
+
+
+def test_same_subject_in_two_customers_is_two_users(tenant, other_tenant):
+    mine = tenant.api(subject="shared").get("/v1/users/me").json()
+    theirs = other_tenant.api(subject="shared").get("/v1/users/me").json()
+    assert mine["id"] != theirs["id"]
+    assert_problem(tenant.api(subject="shared").get(f"/v1/users/{theirs['id']}"), 404)
+
+
+def test_unknown_user_is_404(tenant):
+    assert_problem(tenant.api().get(f"/v1/users/{uuid.uuid4()}"), 404, "user not found")
+
+
+def test_users_need_the_read_scope(tenant):
+    body = assert_problem(tenant.api(scopes=["exitus/project.read"]).get("/v1/users"), 403)
+    assert body["required_scopes"] == ["exitus/user.read"]

@@ -1,0 +1,470 @@
+"""Bearer-token verification with real signed JWTs, checked against the dev issuer's JWKS served over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from jose import jws
+
+from exitus.app import create_app
+from exitus.auth import MAX_TOKEN_BYTES, OIDCVerifier, ProviderUnavailable, scopes_of
+from exitus.config import Config
+from exitus.dev.issuer import DevIssuer, SigningKey, mint_token
+from exitus.dev.postgres import free_port
+from exitus.errors import Unauthorized
+from tests.conftest import CLIENT_ID, RunningServer, assert_problem
+
+READ = "exitus/project.read"
+ME = "exitus/user.read"
+DROP = object()  # an override that removes the claim
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64json(value: Any) -> str:
+    return b64(json.dumps(value).encode())
+
+
+def claims_for(issuer_url: str, customer: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Valid Cognito-style access-token claims; `overrides` replace claims (DROP removes one)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": issuer_url,
+        "sub": f"user-{uuid.uuid4().hex}",
+        "client_id": CLIENT_ID,
+        "token_use": "access",
+        "scope": f"{READ} {ME}",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+    }
+    if customer:
+        claims["customer_id"] = customer
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not DROP}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_invalid_token(response: httpx.Response, detail: str) -> dict[str, Any]:
+    """401 problem+json with an RFC 6750 challenge saying the token is invalid."""
+    body = assert_problem(response, 401, detail)
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith("Bearer "), challenge
+    assert 'error="invalid_token"' in challenge, challenge
+    return body
+
+
+def assert_token_required(response: httpx.Response) -> None:
+    """401 for a request with no bearer token: a challenge without an error code (RFC 6750 section 3.1)."""
+    assert_problem(response, 401, "a bearer token is required")
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith("Bearer "), challenge
+    assert "error=" not in challenge, challenge
+
+
+@pytest.fixture(scope="module")
+def foreign_key() -> SigningKey:
+    """A key the issuer never published."""
+    return SigningKey.generate()
+
+
+@pytest.fixture
+def own_issuer(tmp_path: Path) -> Iterator[DevIssuer]:
+    """A private issuer, for tests that rotate keys or stop the provider (the session issuer must stay put)."""
+    dev_issuer = DevIssuer(tmp_path / "issuer").start()
+    yield dev_issuer
+    dev_issuer.stop()
+
+
+# --- rejected tokens -------------------------------------------------------------------------------------------
+
+
+def test_unsigned_alg_none_token_is_rejected(http, issuer, tenant):
+    header = {"alg": "none", "typ": "JWT", "kid": issuer.key.kid}
+    token = f"{b64json(header)}.{b64json(claims_for(issuer.url, tenant.customer_id))}."
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "signing algorithm is not accepted")
+
+
+def test_hs256_token_keyed_with_the_public_key_is_rejected(http, issuer, tenant):
+    public_pem = issuer.key.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_input = f"{b64json({'alg': 'HS256', 'typ': 'JWT', 'kid': issuer.key.kid})}."
+    signing_input += b64json(claims_for(issuer.url, tenant.customer_id))
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    token = f"{signing_input}.{b64(signature)}"
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "signing algorithm is not accepted")
+
+
+def test_expired_token_is_rejected(http, issuer, tenant):
+    now = int(time.time())
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, iat=now - 7200, nbf=now - 7200, exp=now - 3600))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "the token has expired")
+
+
+def test_token_not_valid_for_another_hour_is_rejected(http, issuer, tenant):
+    now = int(time.time())
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, nbf=now + 3600, exp=now + 7200))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "not valid yet")
+
+
+def test_token_from_another_issuer_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for("https://evil.example.com", tenant.customer_id))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "issued by another provider")
+
+
+@pytest.mark.parametrize(
+    "audience",
+    [
+        {"client_id": "someone-else"},
+        {"client_id": DROP, "aud": "someone-else"},
+        {"client_id": DROP, "aud": ["someone-else", "account"], "azp": "someone-else"},
+        {"client_id": DROP},
+    ],
+    ids=["client_id", "aud", "aud-list-and-azp", "none"],
+)
+def test_token_for_another_client_is_rejected(http, issuer, tenant, audience):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, **audience))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "not issued for this service")
+
+
+def test_token_signed_with_an_unknown_key_is_rejected(http, issuer, tenant, foreign_key):
+    token = foreign_key.sign(claims_for(issuer.url, tenant.customer_id))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "unknown key")
+
+
+def test_token_without_kid_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id), {"kid": None})
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "names no signing key")
+
+
+def test_foreign_signature_claiming_a_published_kid_is_rejected(http, issuer, tenant, foreign_key):
+    token = foreign_key.sign(claims_for(issuer.url, tenant.customer_id), {"kid": issuer.key.kid})
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "signature is invalid")
+
+
+def test_tampered_payload_is_rejected(http, issuer, tenant, other_tenant):
+    header, _payload, signature = issuer.key.sign(claims_for(issuer.url, tenant.customer_id)).split(".")
+    forged = f"{header}.{b64json(claims_for(issuer.url, other_tenant.customer_id))}.{signature}"
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(forged)), "signature is invalid")
+
+
+def test_token_without_expiry_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, exp=DROP))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "the token is invalid")
+
+
+def test_token_with_a_malformed_expiry_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, exp="tomorrow"))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "no valid expiry")
+
+
+def test_token_without_subject_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, sub=DROP))
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "the token is invalid")
+
+
+def test_token_with_crit_header_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id), {"crit": ["exp"]})
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "extensions")
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "not-a-jwt",
+        "a.b.c",
+        "!!!.???.***",
+        f"{b64(b'{not json')}.{b64json({})}.sig",
+        f"{b64json(['a', 'list'])}.{b64json({})}.sig",
+        f"{b64json({'alg': 'RS256', 'kid': 'x'})}",
+    ],
+    ids=["no-dots", "not-base64-json", "not-base64", "header-not-json", "header-not-object", "header-only"],
+)
+def test_malformed_token_is_rejected(http, garbage):
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(garbage)), "not a well-formed JWT")
+
+
+def test_signed_token_whose_payload_is_not_json_is_rejected(http, issuer):
+    token = jws.sign(b"not json", issuer.key.pem().decode(), headers={"kid": issuer.key.kid}, algorithm="RS256")
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "the token is invalid")
+
+
+def test_oversized_token_is_rejected(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, padding="x" * MAX_TOKEN_BYTES))
+    assert len(token) > MAX_TOKEN_BYTES
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "too large")
+
+
+def test_id_token_is_not_an_access_token(http, issuer, tenant):
+    id_token = issuer.key.sign(
+        claims_for(issuer.url, tenant.customer_id, token_use="id", aud=CLIENT_ID, client_id=DROP, scope=DROP)
+    )
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(id_token)), "not an access token")
+
+
+def test_token_typed_as_something_else_is_not_an_access_token(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id), {"typ": "id+jwt"})
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "not an access token")
+
+
+def test_token_in_the_query_string_is_not_accepted(http, tenant):
+    assert_token_required(http.get("/v1/projects", params={"access_token": tenant.token()}))
+
+
+def test_no_token_at_all_is_rejected(http):
+    assert_token_required(http.get("/v1/projects"))
+
+
+def test_basic_auth_is_not_a_bearer_token(http):
+    credentials = base64.b64encode(b"user:password").decode()
+    assert_token_required(http.get("/v1/projects", headers={"Authorization": f"Basic {credentials}"}))
+
+
+def test_empty_bearer_header_is_rejected(http):
+    response = http.get("/v1/projects", headers={"Authorization": "Bearer"})
+    assert_problem(response, 401, "Invalid authorization header")
+    assert response.headers["www-authenticate"].startswith("Bearer ")
+
+
+# --- accepted tokens -------------------------------------------------------------------------------------------
+
+
+def me(http: httpx.Client, token: str) -> dict[str, Any]:
+    response = http.get("/v1/users/me", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_cognito_style_access_token_is_accepted(http, issuer, tenant):
+    token = mint_token(issuer.key, issuer.url, scopes=[READ, ME], customer=tenant.customer_id, client_id=CLIENT_ID)
+    assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+    assert me(http, token)["sub"] == json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["sub"]
+
+
+def test_keycloak_style_access_token_is_accepted(http, issuer, tenant):
+    claims = claims_for(
+        issuer.url,
+        tenant.customer_id,
+        client_id=DROP,
+        token_use=DROP,
+        aud=["account", CLIENT_ID],
+        azp=CLIENT_ID,
+        typ="Bearer",
+        scope=f"openid profile email {READ} {ME}",
+        preferred_username="ada",
+        sub="keycloak-subject",
+    )
+    token = issuer.key.sign(claims, {"typ": "JWT"})
+    assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+    user = me(http, token)
+    assert (user["sub"], user["name"]) == ("keycloak-subject", "ada")
+
+
+def test_authorized_party_alone_identifies_the_client(http, issuer, tenant):
+    claims = claims_for(issuer.url, tenant.customer_id, client_id=DROP, aud=["account"], azp=CLIENT_ID)
+    assert http.get("/v1/projects", headers=bearer(issuer.key.sign(claims))).status_code == 200
+
+
+def test_access_token_media_type_is_accepted(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id), {"typ": "at+jwt"})
+    assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+
+
+def test_scp_array_claim_grants_scopes(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, scope=DROP, scp=[READ]))
+    assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+
+
+def test_second_configured_client_is_accepted(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, client_id="another-client"))
+    assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+
+
+def test_small_clock_skew_is_tolerated(http, issuer, tenant):
+    now = int(time.time())
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, iat=now + 10, nbf=now + 10))
+    assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+
+
+# --- scopes and the tenant claim -------------------------------------------------------------------------------
+
+
+def test_missing_scope_is_403_naming_the_required_scope(http, issuer, tenant):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, scope="exitus/issue.read"))
+    response = http.get("/v1/projects", headers=bearer(token))
+    body = assert_problem(response, 403)
+    assert body["required_scopes"] == [READ]
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith("Bearer ")
+    assert 'error="insufficient_scope"' in challenge
+    assert f'scope="{READ}"' in challenge
+
+
+def test_token_without_customer_cannot_reach_tenant_resources(http, issuer):
+    token = issuer.key.sign(claims_for(issuer.url))
+    assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, "names no customer")
+
+
+def test_token_naming_a_customer_that_does_not_exist_is_forbidden(http, issuer):
+    token = issuer.key.sign(claims_for(issuer.url, str(uuid.uuid4())))
+    assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, "customer does not exist")
+
+
+@pytest.mark.parametrize("customer", ["acme", "12345", "{00000000-0000-0000-0000-000000000000}", 42, ["a"]])
+def test_customer_claim_that_is_not_a_uuid_is_forbidden(http, issuer, customer):
+    token = issuer.key.sign(claims_for(issuer.url, customer_id=customer))
+    assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, "is not a customer id")
+
+
+# --- key rotation ----------------------------------------------------------------------------------------------
+
+
+def test_key_rotation_is_picked_up_on_the_first_token_with_the_new_kid(config, own_issuer, tenant):
+    rotating = dataclasses.replace(config, openid_provider_url=own_issuer.url, jwks_min_refresh_seconds=0)
+    server = RunningServer(create_app(rotating)).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            old_token = own_issuer.token(scopes=[READ], customer=tenant.customer_id, client_id=CLIENT_ID)
+            assert client.get("/v1/projects", headers=bearer(old_token)).status_code == 200
+            own_issuer.rotate()
+            new_token = own_issuer.token(scopes=[READ], customer=tenant.customer_id, client_id=CLIENT_ID)
+            assert client.get("/v1/projects", headers=bearer(new_token)).status_code == 200
+            # the provider withdrew the old key, so its tokens stop working
+            assert_invalid_token(client.get("/v1/projects", headers=bearer(old_token)), "unknown key")
+    finally:
+        server.stop()
+
+
+def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(own_issuer):
+    async def scenario() -> None:
+        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID], min_refresh_seconds=3600)
+        assert await verifier.refresh_keys() is True
+        own_issuer.rotate()
+        token = own_issuer.token(client_id=CLIENT_ID)
+        with pytest.raises(Unauthorized) as caught:
+            await verifier.verify(token)
+        assert caught.value.reason == "unknown_key"
+        assert await verifier.refresh_keys() is False  # still rate-limited
+        assert await verifier.refresh_keys(force=True) is True
+        assert (await verifier.verify(token))["iss"] == own_issuer.url
+
+    asyncio.run(scenario())
+
+
+# --- the verifier against an unavailable or inconsistent provider ----------------------------------------------
+
+
+def test_provider_unreachable_at_first_use_is_401_provider_unavailable(foreign_key):
+    async def scenario() -> None:
+        nowhere = f"http://127.0.0.1:{free_port()}"
+        verifier = OIDCVerifier(nowhere, [CLIENT_ID], http_timeout=2)
+        with pytest.raises(Unauthorized) as caught:
+            await verifier.verify(mint_token(foreign_key, nowhere, client_id=CLIENT_ID))
+        assert caught.value.reason == "provider_unavailable"
+        assert caught.value.status == 401
+        with pytest.raises(ProviderUnavailable):
+            await verifier.refresh_keys(force=True)
+
+    asyncio.run(scenario())
+
+
+def test_cached_keys_keep_working_after_the_provider_stops(tmp_path, foreign_key):
+    stopped = DevIssuer(tmp_path / "issuer").start()
+    token = stopped.token(client_id=CLIENT_ID, subject="still-me")
+
+    async def scenario() -> None:
+        verifier = OIDCVerifier(stopped.url, [CLIENT_ID], http_timeout=2, min_refresh_seconds=0)
+        await verifier.refresh_keys(force=True)
+        stopped.stop()
+        assert (await verifier.verify(token))["sub"] == "still-me"
+        # a token with a new kid cannot be checked while the provider is down...
+        with pytest.raises(Unauthorized) as caught:
+            await verifier.verify(mint_token(foreign_key, stopped.url, client_id=CLIENT_ID))
+        assert caught.value.reason == "provider_unavailable"
+        # ...and the failed refetch did not throw the cached keys away
+        assert (await verifier.verify(token))["sub"] == "still-me"
+
+    asyncio.run(scenario())
+
+
+def test_discovery_naming_another_issuer_is_provider_unavailable(own_issuer):
+    own_issuer.discovery = lambda: {**DevIssuer.discovery(own_issuer), "issuer": "https://impostor.example.com"}
+
+    async def scenario() -> None:
+        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID])
+        with pytest.raises(Unauthorized) as caught:
+            await verifier.verify(own_issuer.token(client_id=CLIENT_ID))
+        assert caught.value.reason == "provider_unavailable"
+        with pytest.raises(ProviderUnavailable, match="another issuer"):
+            await verifier.refresh_keys(force=True)
+
+    asyncio.run(scenario())
+
+
+def test_discovery_without_jwks_uri_is_provider_unavailable(own_issuer):
+    own_issuer.discovery = lambda: {"issuer": own_issuer.url}
+
+    async def scenario() -> None:
+        with pytest.raises(ProviderUnavailable, match="no jwks_uri"):
+            await OIDCVerifier(own_issuer.url, [CLIENT_ID]).refresh_keys(force=True)
+
+    asyncio.run(scenario())
+
+
+def test_issuer_identifier_with_a_trailing_slash_is_accepted(own_issuer):
+    """BUG (reported): some providers' issuer identifier ends in "/" (Auth0: https://TENANT.auth0.com/), and their
+    tokens carry exactly that `iss`. Config and OIDCVerifier strip the slash, then compare `iss` exactly, so no
+    configuration accepts such a provider's tokens."""
+    issuer_id = f"{own_issuer.url}/"
+    own_issuer.discovery = lambda: {**DevIssuer.discovery(own_issuer), "issuer": issuer_id}
+    config = Config.from_env(
+        {"PGDATASOURCE": "postgresql://h/db", "OPENID_PROVIDER_URL": issuer_id, "OAUTH_CLIENT_ID": CLIENT_ID}
+    )
+
+    async def scenario() -> None:
+        verifier = OIDCVerifier(config.openid_provider_url, config.oauth_client_ids)
+        claims = await verifier.verify(mint_token(own_issuer.key, issuer_id, client_id=CLIENT_ID, subject="auth0|1"))
+        assert claims["sub"] == "auth0|1"
+
+    asyncio.run(scenario())
+
+
+# --- scopes_of -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "scopes"),
+    [
+        ({"scope": "a b  c"}, ["a", "b", "c"]),
+        ({"scp": ["a", "b"]}, ["a", "b"]),
+        ({"scp": "a b"}, ["a", "b"]),
+        ({"scp": ["a", 1, None, "b"]}, ["a", "b"]),
+        ({"scope": "a", "scp": ["b"]}, ["a"]),
+        ({"scope": ""}, []),
+        ({"scope": 42}, []),
+        ({"scope": None}, []),
+        ({}, []),
+    ],
+)
+def test_scopes_of(claims, scopes):
+    assert scopes_of(claims) == scopes

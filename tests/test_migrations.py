@@ -1,0 +1,133 @@
+"""Schema migrations against fresh databases: up, status, down, concurrent starts, and the readiness probe."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from exitus import migrations
+from exitus.app import create_app
+from exitus.dev.postgres import LocalPostgres
+from tests.conftest import RunningServer, assert_problem
+
+SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
+MIGRATION = "0001.schema"
+
+
+@pytest.fixture
+def fresh_url(postgres: LocalPostgres) -> Iterator[str]:
+    """An empty database of its own, owned by the application role, dropped afterwards."""
+    name = f"mig_{uuid.uuid4().hex}"
+    url = postgres.create_database(name)
+    yield url
+    postgres.drop_database(name)
+
+
+def libpq(url: str) -> str:
+    parsed = make_url(url)
+    return f"host={parsed.host} port={parsed.port} dbname={parsed.database} user={parsed.username}"
+
+
+def public_tables(url: str) -> set[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        rows = conn.execute("select tablename from pg_tables where schemaname = 'public'").fetchall()
+    return {row[0] for row in rows}
+
+
+def applied_ids(url: str) -> list[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        return [row[0] for row in conn.execute("select migration_id from _yoyo_migration order by applied_at_utc")]
+
+
+def test_up_applies_the_schema(fresh_url):
+    assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
+    assert migrations.up(fresh_url) == [MIGRATION]
+    assert public_tables(fresh_url) >= SCHEMA_TABLES
+    assert applied_ids(fresh_url) == [MIGRATION]
+
+
+def test_up_twice_applies_nothing_the_second_time(fresh_url):
+    migrations.up(fresh_url)
+    assert migrations.up(fresh_url) == []
+    assert applied_ids(fresh_url) == [MIGRATION]
+
+
+def test_status_lists_pending_then_applied(fresh_url):
+    assert migrations.status(fresh_url) == [migrations.MigrationStatus(MIGRATION, applied=False)]
+    migrations.up(fresh_url)
+    assert migrations.status(fresh_url) == [migrations.MigrationStatus(MIGRATION, applied=True)]
+
+
+def test_expected_ids_match_the_migrations_directory(fresh_url):
+    assert {item.id for item in migrations.status(fresh_url)} == migrations.expected_migration_ids()
+
+
+def test_down_reverts_and_up_applies_again(fresh_url):
+    migrations.up(fresh_url)
+    assert migrations.down(fresh_url) == [MIGRATION]
+    assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
+    assert applied_ids(fresh_url) == []
+    assert migrations.status(fresh_url) == [migrations.MigrationStatus(MIGRATION, applied=False)]
+    assert migrations.up(fresh_url) == [MIGRATION]
+    assert public_tables(fresh_url) >= SCHEMA_TABLES
+    assert applied_ids(fresh_url) == [MIGRATION]
+
+
+def test_down_with_zero_steps_reverts_everything_and_with_nothing_applied_does_nothing(fresh_url):
+    migrations.up(fresh_url)
+    assert migrations.down(fresh_url, steps=0) == [MIGRATION]
+    assert migrations.down(fresh_url, steps=0) == []
+    assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
+
+
+def test_concurrent_up_runs_apply_the_schema_once(fresh_url):
+    env = {**os.environ, "PGDATASOURCE": fresh_url}
+    env.pop("DATABASE_URL", None)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "exitus", "migrate", "up"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [run.communicate(timeout=120) for run in runs]
+    for run, (_out, err) in zip(runs, results, strict=True):
+        assert run.returncode == 0, err
+    outputs = sorted(out.strip() for out, _err in results)
+    assert outputs == ["applied 0 migration(s)", f"applied 1 migration(s): {MIGRATION}"]
+    assert applied_ids(fresh_url) == [MIGRATION]
+    assert public_tables(fresh_url) >= SCHEMA_TABLES
+
+
+def test_readiness_is_ok_on_the_migrated_test_database(http):
+    response = http.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readiness_fails_until_the_database_is_migrated(config, fresh_url):
+    server = RunningServer(create_app(dataclasses.replace(config, database_url=fresh_url))).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            not_ready = client.get("/readyz")
+            assert_problem(not_ready, 503, "not migrated")
+            assert not_ready.headers["retry-after"] == "5"
+            assert client.get("/healthz").json() == {"status": "ok"}
+            migrations.up(fresh_url)
+            ready = client.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json() == {"status": "ok"}
+    finally:
+        server.stop()
