@@ -20,7 +20,8 @@ from exitus.dev.postgres import LocalPostgres
 from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
-MIGRATION = "0001.schema"
+ALL = ["0001.schema", "0002.row-level-security"]
+NEWEST_FIRST = list(reversed(ALL))
 
 
 @pytest.fixture
@@ -43,6 +44,11 @@ def public_tables(url: str) -> set[str]:
     return {row[0] for row in rows}
 
 
+def row_security(url: str, table: str) -> bool:
+    with psycopg.connect(libpq(url)) as conn:
+        return conn.execute("select relrowsecurity from pg_class where relname = %s", (table,)).fetchone()[0]
+
+
 def applied_ids(url: str) -> list[str]:
     with psycopg.connect(libpq(url)) as conn:
         return [row[0] for row in conn.execute("select migration_id from _yoyo_migration order by applied_at_utc")]
@@ -50,21 +56,21 @@ def applied_ids(url: str) -> list[str]:
 
 def test_up_applies_the_schema(fresh_url):
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
-    assert migrations.up(fresh_url) == [MIGRATION]
+    assert migrations.up(fresh_url) == ALL
     assert public_tables(fresh_url) >= SCHEMA_TABLES
-    assert applied_ids(fresh_url) == [MIGRATION]
+    assert applied_ids(fresh_url) == ALL
 
 
 def test_up_twice_applies_nothing_the_second_time(fresh_url):
     migrations.up(fresh_url)
     assert migrations.up(fresh_url) == []
-    assert applied_ids(fresh_url) == [MIGRATION]
+    assert applied_ids(fresh_url) == ALL
 
 
 def test_status_lists_pending_then_applied(fresh_url):
-    assert migrations.status(fresh_url) == [migrations.MigrationStatus(MIGRATION, applied=False)]
+    assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]
     migrations.up(fresh_url)
-    assert migrations.status(fresh_url) == [migrations.MigrationStatus(MIGRATION, applied=True)]
+    assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=True) for m in ALL]
 
 
 def test_expected_ids_match_the_migrations_directory(fresh_url):
@@ -73,18 +79,22 @@ def test_expected_ids_match_the_migrations_directory(fresh_url):
 
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
-    assert migrations.down(fresh_url) == [MIGRATION]
+    assert row_security(fresh_url, "projects") is True
+    assert migrations.down(fresh_url) == [ALL[-1]]  # one step: the newest only
+    assert applied_ids(fresh_url) == ALL[:-1]
+    assert row_security(fresh_url, "projects") is False
+    assert migrations.down(fresh_url, steps=len(ALL)) == NEWEST_FIRST[1:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
-    assert migrations.status(fresh_url) == [migrations.MigrationStatus(MIGRATION, applied=False)]
-    assert migrations.up(fresh_url) == [MIGRATION]
+    assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]
+    assert migrations.up(fresh_url) == ALL
     assert public_tables(fresh_url) >= SCHEMA_TABLES
-    assert applied_ids(fresh_url) == [MIGRATION]
+    assert applied_ids(fresh_url) == ALL
 
 
 def test_down_with_zero_steps_reverts_everything_and_with_nothing_applied_does_nothing(fresh_url):
     migrations.up(fresh_url)
-    assert migrations.down(fresh_url, steps=0) == [MIGRATION]
+    assert migrations.down(fresh_url, steps=0) == NEWEST_FIRST
     assert migrations.down(fresh_url, steps=0) == []
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
 
@@ -106,8 +116,8 @@ def test_concurrent_up_runs_apply_the_schema_once(fresh_url):
     for run, (_out, err) in zip(runs, results, strict=True):
         assert run.returncode == 0, err
     outputs = sorted(out.strip() for out, _err in results)
-    assert outputs == ["applied 0 migration(s)", f"applied 1 migration(s): {MIGRATION}"]
-    assert applied_ids(fresh_url) == [MIGRATION]
+    assert outputs == ["applied 0 migration(s)", f"applied {len(ALL)} migration(s): {', '.join(ALL)}"]
+    assert applied_ids(fresh_url) == ALL
     assert public_tables(fresh_url) >= SCHEMA_TABLES
 
 
