@@ -25,6 +25,12 @@ from exitus.resources import SPEC_FILE
 
 log = logging.getLogger("exitus.app")
 REQUEST_ID_HEADER = b"x-request-id"
+# On every response, errors and rejections included (OWASP secure headers for APIs).
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
 MAX_REQUEST_ID = 128
 
 
@@ -93,6 +99,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER]
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                headers.extend(SECURITY_HEADERS)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -1,5 +1,6 @@
 """Probes, the served spec and the generic error surface."""
 
+from exitus.app import create_app
 from tests.conftest import assert_problem
 
 
@@ -39,3 +40,25 @@ def test_control_characters_in_the_path_are_400(tenant):
     response = tenant.api().get("/v1/projects/abc%0A")
     body = assert_problem(response, 400, "control characters")
     assert body["request_id"] == response.headers["x-request-id"]
+
+
+def test_security_headers_on_every_response(http):
+    for response in (http.get("/healthz"), http.get("/v1/projects"), http.get("/v1/projects/abc%0A")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_swagger_ui_can_be_disabled(config):
+    import dataclasses
+
+    import httpx
+
+    from tests.conftest import RunningServer
+
+    server = RunningServer(create_app(dataclasses.replace(config, swagger_ui=False))).start()
+    try:
+        assert httpx.get(f"{server.url}/ui/").status_code == 404
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+    finally:
+        server.stop()
