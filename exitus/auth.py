@@ -20,7 +20,9 @@ from connexion.security import OAuthSecurityHandler
 from jose import jwt
 from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
 
+from exitus import metrics
 from exitus.errors import Unauthorized
+from exitus.logs import note_caller
 
 log = logging.getLogger("exitus.auth")
 
@@ -42,14 +44,18 @@ class OIDCVerifier:
         *,
         http_timeout: float = 5.0,
         min_refresh_seconds: float = 30.0,
+        max_key_age_seconds: float = 600.0,
     ):
         self.issuer = issuer  # compared exactly with `iss`
         self.client_ids = frozenset(client_ids)
         self.http_timeout = http_timeout
         self.min_refresh_seconds = min_refresh_seconds
+        # Keys the provider withdrew must stop working even if no token with a new kid ever arrives.
+        self.max_key_age_seconds = max_key_age_seconds
         self._jwks_uri: str | None = None
         self._keys: dict[str, dict[str, Any]] = {}
         self._last_fetch = float("-inf")
+        self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
     async def refresh_keys(self, *, force: bool = False) -> bool:
@@ -62,18 +68,13 @@ class OIDCVerifier:
             if not force and now - self._last_fetch < self.min_refresh_seconds:
                 return False
             self._last_fetch = now
-            async with httpx.AsyncClient(timeout=self.http_timeout, follow_redirects=False) as client:
-                if self._jwks_uri is None:
-                    discovery = await _get_json(client, discovery_url(self.issuer))
-                    if discovery.get("issuer") != self.issuer:
-                        raise ProviderUnavailable("the discovery document names another issuer")
-                    if not isinstance(discovery.get("jwks_uri"), str):
-                        raise ProviderUnavailable("the discovery document has no jwks_uri")
-                    self._jwks_uri = discovery["jwks_uri"]
-                jwks = await _get_json(client, self._jwks_uri)
-            keys = jwks.get("keys")
-            if not isinstance(keys, list):
-                raise ProviderUnavailable("the JWKS has no keys")
+            try:
+                keys = await self._fetch_keys()
+            except Exception:
+                metrics.JWKS_REFRESHES.labels(outcome="error").inc()
+                raise
+            metrics.JWKS_REFRESHES.labels(outcome="ok").inc()
+            self._fetched_at = now
             self._keys = {
                 k["kid"]: k
                 for k in keys
@@ -82,18 +83,35 @@ class OIDCVerifier:
             log.info("fetched %d signing keys from the OpenID provider", len(self._keys))
             return True
 
+    async def _fetch_keys(self) -> list[Any]:
+        async with httpx.AsyncClient(timeout=self.http_timeout, follow_redirects=False) as client:
+            if self._jwks_uri is None:
+                discovery = await _get_json(client, discovery_url(self.issuer))
+                if discovery.get("issuer") != self.issuer:
+                    raise ProviderUnavailable("the discovery document names another issuer")
+                if not isinstance(discovery.get("jwks_uri"), str):
+                    raise ProviderUnavailable("the discovery document has no jwks_uri")
+                self._jwks_uri = discovery["jwks_uri"]
+            jwks = await _get_json(client, self._jwks_uri)
+        keys = jwks.get("keys")
+        if not isinstance(keys, list):
+            raise ProviderUnavailable("the JWKS has no keys")
+        return keys
+
     async def _key_for(self, kid: str) -> dict[str, Any]:
         key = self._keys.get(kid)
-        if key is None:
+        if key is None or time.monotonic() - self._fetched_at > self.max_key_age_seconds:
             try:
                 await self.refresh_keys()
             except (ProviderUnavailable, httpx.HTTPError) as error:
                 # Cached keys keep working; a token with an unknown key cannot be checked now.
                 log.warning("cannot refresh signing keys: %s", error)
-                raise Unauthorized(
-                    "the token's signing key cannot be checked now", reason="provider_unavailable"
-                ) from None
-            key = self._keys.get(kid)
+                if key is None:
+                    raise Unauthorized(
+                        "the token's signing key cannot be checked now", reason="provider_unavailable"
+                    ) from None
+            else:
+                key = self._keys.get(kid)
         if key is None:
             raise Unauthorized("the token is signed with an unknown key", reason="unknown_key")
         return key
@@ -179,7 +197,9 @@ def security_handler_for(verifier: OIDCVerifier) -> type[OAuthSecurityHandler]:
     """A Connexion security handler class for the spec's `openIdConnect` scheme, bound to `verifier`."""
 
     async def token_info(token: str) -> dict[str, Any]:
-        claims = await verifier.verify(token)
+        claims = await verifier.verify(token)  # raises Unauthorized(reason), counted where it is rendered
+        metrics.AUTH_OUTCOMES.labels(outcome="accepted", reason="valid").inc()
+        note_caller(sub=claims["sub"])
         return {"sub": claims["sub"], "scope": scopes_of(claims), "claims": claims}
 
     class OIDCSecurityHandler(OAuthSecurityHandler):

@@ -7,6 +7,7 @@ before a request reaches Flask.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -16,9 +17,13 @@ from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy.exc
+import yaml
 from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+
+from exitus import metrics
+from exitus.resources import SPEC_FILE
 
 log = logging.getLogger("exitus.errors")
 
@@ -67,6 +72,10 @@ class Conflict(ExitusError):
     status = 409
 
 
+class PayloadTooLarge(ExitusError):
+    status = 413
+
+
 class ServiceUnavailable(ExitusError):
     status = 503
 
@@ -79,7 +88,10 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[ExitusError], str]] = {
     "customers_name_key": (Conflict, "a customer with this name already exists"),
     "projects_name_key": (Conflict, "a project with this name already exists"),
     "issues_project_fkey": (NotFound, "project not found"),
-    "issues_assignee_fkey": (BadRequest, "assignee is not a user of this customer"),
+    # Schema-valid, but not (yet) a user of the caller's customer: users appear with their first request, so the
+    # client can resolve this state conflict and retry. Not 400 (the request is well-formed), not 404 (the target
+    # exists), and the same answer whether or not another customer has such a user.
+    "issues_assignee_fkey": (Conflict, "the assignee is not a user of this customer"),
     "comments_issue_fkey": (NotFound, "issue not found"),
 }
 
@@ -124,6 +136,8 @@ def problem_response(
 
 
 async def render_exitus_error(_request: ConnexionRequest, exc: ExitusError) -> ConnexionResponse:
+    if isinstance(exc, Unauthorized):
+        metrics.AUTH_OUTCOMES.labels(outcome="rejected", reason=exc.reason).inc()
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
     return problem_response(exc.status, exc.detail, headers=exc.headers, extensions=exc.extensions)
@@ -141,10 +155,15 @@ async def render_http_exception(_request: ConnexionRequest, exc: HTTPException) 
         required = sorted(exc.required_scopes or [])
         detail = f"this operation needs the scope(s) {' '.join(required)}"
         extensions["required_scopes"] = required
+        metrics.AUTH_OUTCOMES.labels(outcome="forbidden", reason="insufficient_scope").inc()
         headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", detail, scope=" ".join(required))
+    elif status == 405:
+        headers["Allow"] = _allowed_methods(_request.url.path) or headers.get("Allow", "")
     elif status == 401:
+        reason = "invalid_header"  # e.g. another scheme than Bearer
         if isinstance(exc, OAuthProblem) and "No authorization" in str(detail):
-            detail = "a bearer token is required"
+            detail, reason = "a bearer token is required", "missing"
+        metrics.AUTH_OUTCOMES.labels(outcome="rejected", reason=reason).inc()
         headers.setdefault("WWW-Authenticate", _bearer_challenge(None, None))
     return problem_response(status, detail, headers=headers, extensions=extensions)
 
@@ -177,6 +196,27 @@ def register_error_handlers(app) -> None:
     app.add_error_handler(sqlalchemy.exc.SQLAlchemyError, render_database_error)
     app.add_error_handler(UnicodeDecodeError, render_undecodable_body)
     app.add_error_handler(Exception, render_unexpected)
+
+
+@functools.cache
+def _routes() -> list[tuple[re.Pattern[str], str]]:
+    spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    routes = []
+    for path, item in spec["paths"].items():
+        methods = [method.upper() for method in item if method in _HTTP_METHODS]
+        if "GET" in methods:
+            methods.append("HEAD")  # Starlette answers HEAD wherever GET is routed
+        routes.append((re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"), ", ".join(methods)))
+    return routes
+
+
+def _allowed_methods(path: str) -> str | None:
+    """The `Allow` header of a 405: Starlette routes each operation of a path separately and its 405 names only the
+    first one's method, so the spec says which methods the path has (RFC 9110: all of them)."""
+    return next((methods for pattern, methods in _routes() if pattern.match(path)), None)
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def _status_title(status: int) -> str:

@@ -1,22 +1,74 @@
 """Logging: structlog for our events, and the standard library's (uvicorn's too) through the same renderer.
 
-JSON lines on stdout; a human console format when STAGE=local.
+JSON lines on stdout; a human console format when STAGE=local. Every line logged while a request is served carries
+its ids: request_id, the caller's sub and customer_id once known, and the current trace_id/span_id, so a log line
+leads to its trace and its tenant. Each request also gets one access line (exitus.app.EdgeMiddleware).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 import structlog
+from opentelemetry import trace
+
+from exitus.errors import request_id_var
 
 
-def configure_logging(*, stage: str = "local", debug: bool = False) -> None:
+@dataclass
+class RequestFacts:
+    """What is learnt about the caller while a request is served. Set at the edge; the token check and the request
+    scope fill it in (the same object, also from Flask's worker thread, which runs in a copy of the edge's context)."""
+
+    sub: str | None = None
+    customer_id: str | None = None
+
+
+request_facts: ContextVar[RequestFacts | None] = ContextVar("exitus_request_facts", default=None)
+
+
+def note_caller(*, sub: str | None = None, customer_id: str | None = None) -> None:
+    facts = request_facts.get()
+    if facts is None:
+        return
+    if sub is not None:
+        facts.sub = sub
+    if customer_id is not None:
+        facts.customer_id = customer_id
+
+
+def add_request_ids(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: the ids of the request (and trace) being served, on every line logged during it."""
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    facts = request_facts.get()
+    if facts is not None:
+        if facts.sub is not None:
+            event.setdefault("sub", facts.sub)
+        if facts.customer_id is not None:
+            event.setdefault("customer_id", facts.customer_id)
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event.setdefault("trace_id", format(span_context.trace_id, "032x"))
+        event.setdefault("span_id", format(span_context.span_id, "016x"))
+    return event
+
+
+def configure_logging(
+    *, stage: str = "local", level: str | None = None, debug: bool = False, stream: TextIO | None = None
+) -> None:
+    """Route structlog and the standard library through one renderer. `level` (LOG_LEVEL) wins over `debug`."""
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+        add_request_ids,
     ]
     renderer = (
         structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
@@ -29,7 +81,7 @@ def configure_logging(*, stage: str = "local", debug: bool = False) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -42,7 +94,9 @@ def configure_logging(*, stage: str = "local", debug: bool = False) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    root.setLevel(level or ("DEBUG" if debug else "INFO"))
+    # uvicorn's own access log would be a second, poorer line per request: ours is exitus.access.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -13,7 +13,7 @@ import functools
 import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy.exc
@@ -22,6 +22,7 @@ from connexion.utils import get_function_from_name
 
 from exitus.db import Database
 from exitus.errors import Forbidden, from_integrity_error, request_id_var
+from exitus.logs import note_caller
 
 ADMIN_SCOPE = "exitus/customer.admin"
 
@@ -47,6 +48,11 @@ class RequestScope:
     queries: Any  # the pugsql module; inside an authenticated request, bound to the request's transaction
     identity: Identity | None
     request_id: str | None
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the request's transaction has committed (counters must not count rolled-back work)."""
+        self._after_commit.append(action)
 
     @property
     def tenant(self) -> str:
@@ -83,8 +89,12 @@ def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Ca
                 return _call(handler, RequestScope(database.queries, None, request_id_var.get()), args, kwargs)
             with database.queries.transaction():
                 identity = _establish_identity(database.queries, token_info, tenant_claim)
+                note_caller(customer_id=identity.customer_id)
                 scope = RequestScope(database.queries, identity, request_id_var.get())
-                return _call(handler, scope, args, kwargs)
+                result = _call(handler, scope, args, kwargs)
+            for action in scope._after_commit:
+                action()
+            return result
 
         return in_scope
 

@@ -25,10 +25,12 @@ returning id, project_id, subject, content, severity, category, labels, state, r
 
 -- :name update_issue :one
 -- :doc Replaces an issue's fields if `version` is current (a null state keeps the state); no row means unknown id or
--- :doc stale version.
+-- :doc stale version. `previous_state` is the state before the update (the sub-select sees the row as it was).
 update issues
 set subject = :subject, content = :content, severity = :severity, category = :category, labels = :labels,
     state = coalesce(cast(:state as text), state), assignee = :assignee, version = version + 1, updated_at = now()
+from (select state as previous_state from issues
+      where customer_id = :customer_id and project_id = :project_id and id = :id) as old_row
 where customer_id = :customer_id and project_id = :project_id and id = :id and version = :version
 returning id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
-          version, created_at, updated_at
+          version, created_at, updated_at, old_row.previous_state

@@ -371,6 +371,36 @@ def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(own_issuer):
     asyncio.run(scenario())
 
 
+def test_withdrawn_keys_stop_working_once_the_cache_is_older_than_its_maximum_age(own_issuer):
+    """No token with a new kid needs to arrive: cached keys are refetched when older than JWKS_MAX_AGE_SECONDS."""
+
+    async def scenario() -> None:
+        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID], min_refresh_seconds=0, max_key_age_seconds=3600)
+        old_token = own_issuer.token(client_id=CLIENT_ID)
+        assert (await verifier.verify(old_token))["iss"] == own_issuer.url
+        own_issuer.rotate()
+        assert (await verifier.verify(old_token))["iss"] == own_issuer.url  # the cache is young: still trusted
+        verifier.max_key_age_seconds = 0.001  # rather than sleeping: the cache is now older than its maximum age
+        await asyncio.sleep(0.01)
+        with pytest.raises(Unauthorized) as caught:
+            await verifier.verify(old_token)
+        assert caught.value.reason == "unknown_key"
+
+    asyncio.run(scenario())
+
+
+def test_an_old_cache_keeps_working_while_the_provider_is_down(own_issuer):
+    async def scenario() -> None:
+        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID], min_refresh_seconds=0, max_key_age_seconds=0.001)
+        token = own_issuer.token(client_id=CLIENT_ID)
+        assert (await verifier.verify(token))["iss"] == own_issuer.url
+        own_issuer.stop()
+        await asyncio.sleep(0.01)
+        assert (await verifier.verify(token))["iss"] == own_issuer.url  # refetch failed: the cached key stays
+
+    asyncio.run(scenario())
+
+
 # --- the verifier against an unavailable or inconsistent provider ----------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """Comments on an issue. The caller is the author."""
 
+from exitus import metrics
 from exitus.api import issues, page
 from exitus.db import like_pattern
 from exitus.errors import Conflict, NotFound
@@ -32,6 +33,7 @@ def create(project_id, issue_id, body):
         content=body["content"],
         author=scope.user_id,
     )
+    scope.after_commit(metrics.COMMENTS_CREATED.inc)
     return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{issue_id}/comments/{row['id']}"}
 
 

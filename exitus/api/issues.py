@@ -1,5 +1,6 @@
 """Issues of a project. The caller is the reporter; the assignee must be a user of the same customer."""
 
+from exitus import metrics
 from exitus.api import page, projects
 from exitus.db import array, like_pattern
 from exitus.errors import Conflict, NotFound
@@ -31,6 +32,7 @@ def create(project_id, body):
         reporter=scope.user_id,
         assignee=body.get("assignee"),
     )
+    scope.after_commit(metrics.ISSUES_CREATED.inc)
     return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{row['id']}"}
 
 
@@ -60,4 +62,6 @@ def update(project_id, id, body):
     if row is None:
         get(project_id, id)
         raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
+    if row.pop("previous_state") != row["state"]:
+        scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
     return row
