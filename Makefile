@@ -7,13 +7,17 @@ INSTALLED := $(VENV)/.installed
 NODE_TOOLS := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format spec-lint pytest infra-test clean
+.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak fuzz
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
 	@echo "make test        ruff, spec lint, and the test suite against a throwaway PostgreSQL (branch coverage >= 90%)"
 	@echo "make infra-test  synthesize the AWS CDK app offline and check it"
+	@echo "make fuzz        schemathesis with a large budget (EXITUS_FUZZ_EXAMPLES=100, EXITUS_FUZZ_MAX_TIME=900 s, EXITUS_FUZZ_SEED)"
+	@echo "make soak        10 minutes of mixed load at 64 connections on a local stack (SOAK_DURATION, SOAK_CONNECTIONS; bench/README.md)"
 	@echo "make format      apply ruff's formatting and safe fixes"
+	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
+	@echo "make compose-config  validate docker-compose.yml (quietly: the resolved file would print the secrets)"
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,7 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-$(NODE_TOOLS): package.json
+$(NODE_TOOLS): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -41,15 +45,29 @@ format: $(INSTALLED)
 spec-lint: $(NODE_TOOLS)
 	npx --no-install spectral lint openapi/exitus.yaml --fail-severity=warn
 
-pytest: $(INSTALLED)
+pytest: $(INSTALLED) $(NODE_TOOLS)  # node_modules: oidc-provider for tests/interop
 	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 test: lint spec-lint pytest
+
+soak: $(INSTALLED)
+	$(BIN)/python -m bench.soak
+
+fuzz: $(INSTALLED)
+	EXITUS_FUZZ_EXAMPLES=$${EXITUS_FUZZ_EXAMPLES:-100} EXITUS_FUZZ_MAX_TIME=$${EXITUS_FUZZ_MAX_TIME:-900} \
+		EXITUS_FUZZ_SEED=$${EXITUS_FUZZ_SEED:-$$RANDOM} $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS)
 
 infra-test:
 	$(PYTHON) -m venv infra/.venv
 	infra/.venv/bin/pip install --quiet -r infra/requirements.txt
 	cd infra && .venv/bin/pytest -q tests
+
+# Needs Docker with the compose plugin, and POSTGRES_PASSWORD and OIDC_CLIENT_SECRET exported (.envrc.example).
+compose-up:
+	docker compose up --build
+
+compose-config:
+	docker compose config --quiet
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .coverage htmlcov

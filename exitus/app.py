@@ -18,7 +18,7 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exitus import __version__, metrics
+from exitus import __version__, lifecycle, metrics
 from exitus.auth import OIDCVerifier, ProviderUnavailable, discovery_url, security_handler_for
 from exitus.config import Config
 from exitus.db import Database
@@ -91,8 +91,11 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         routes=operation_routes(spec),
         max_body_bytes=config.max_body_bytes,
+        max_in_flight=config.max_concurrency,
     )
-    serve_metrics(app.app, version=__version__, stage=config.stage, branch=config.branch)
+    serve_metrics(
+        app.app, version=__version__, stage=config.stage, branch=config.branch, on_app=not config.metrics_addr
+    )
     app.app.config["DEBUG"] = config.debug
     app.database = database  # for tests and the CLI; handlers reach it through request_scope.current()
     instrument_app(app, config)  # last: its server span goes outside every middleware added above
@@ -105,15 +108,20 @@ class EdgeMiddleware:
 
     - gives it an id (an incoming sane X-Request-ID, or a new one) that problem bodies and log lines carry and the
       response echoes, and adds the security headers;
+    - answers 503 with Retry-After beyond MAX_CONCURRENCY requests in flight (uvicorn's own limit answers bare
+      text and counts idle keep-alive connections too), and asks clients to close their connections while the
+      process shuts down, so their next request goes to another instance;
     - rejects what must not reach routing (control characters in the path) and bodies over MAX_BODY_BYTES (413,
       from Content-Length before reading, or once the bytes received exceed it);
     - counts and times it by route template (never the raw path) and writes one access log line.
     """
 
-    def __init__(self, app: ASGIApp, *, routes: Mapping[str, str], max_body_bytes: int):
+    def __init__(self, app: ASGIApp, *, routes: Mapping[str, str], max_body_bytes: int, max_in_flight: int):
         self.app = app
         self.routes = routes  # operationId -> path template
         self.max_body_bytes = max_body_bytes
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0  # one event loop per process: no lock needed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,6 +150,8 @@ class EdgeMiddleware:
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER]
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 headers.extend(SECURITY_HEADERS)
+                if lifecycle.shutting_down():
+                    headers.append((b"connection", b"close"))
                 message = {**message, "headers": headers}
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -149,7 +159,12 @@ class EdgeMiddleware:
                 # sent its next request (a scrape must see the request it follows).
                 record()
 
+        self.in_flight += 1
         try:
+            if self.in_flight > self.max_in_flight:
+                detail = "the server is at its concurrency limit, try again shortly"
+                await _send_problem(send_with_id, problem_response(503, detail, headers={"Retry-After": "1"}))
+                return
             if _has_control_characters(scope.get("path", "")):
                 # Connexion's and Flask's routers disagree on such paths; answer before either sees it.
                 await _send_problem(send_with_id, problem_response(400, "the path contains control characters"))
@@ -168,6 +183,7 @@ class EdgeMiddleware:
                 scope, receive = _with_body(scope, body, receive)
             await self.app(scope, self._bounded(receive), send_with_id)
         finally:
+            self.in_flight -= 1
             record()  # the client went away, or an error escaped before the response ended
             request_facts.reset(facts_token)
             request_id_var.reset(id_token)
@@ -295,6 +311,7 @@ async def _send_problem(send: Send, response: ConnexionResponse) -> None:
             "headers": [
                 (b"content-type", response.content_type.encode()),
                 (b"content-length", str(len(response.body)).encode()),
+                *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
             ],
         }
     )

@@ -61,22 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(_args: argparse.Namespace) -> int:
-    import uvicorn
+    from exitus.serve import serve
 
-    from exitus.app import create_app
-    from exitus.logs import configure_logging
-
-    config = Config.from_env()
-    configure_logging(stage=config.stage, debug=config.debug)
-    uvicorn.run(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=20,
-    )
-    return 0
+    return serve(Config.from_env())
 
 
 def _migrate(args: argparse.Namespace) -> int:

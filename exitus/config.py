@@ -18,6 +18,37 @@ from psycopg.conninfo import conninfo_to_dict
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+# Every variable Config.from_env reads, for deployment files to be checked against (tests/deploy: it must equal
+# what from_env looks up, and each is documented in .envrc.example). OTEL_* variables are tracing's (exitus/tracing.py).
+ENV_VARS = (
+    "PGDATASOURCE",
+    "DATABASE_URL",
+    "DB_SECRET",
+    "OPENID_PROVIDER_URL",
+    "OAUTH_CLIENT_ID",
+    "TENANT_CLAIM",
+    "ADDR",
+    "STAGE",
+    "BRANCH",
+    "DEBUG",
+    "LOG_LEVEL",
+    "DB_POOL_SIZE",
+    "DB_POOL_TIMEOUT",
+    "STATEMENT_TIMEOUT_MS",
+    "SWAGGER_UI",
+    "MAX_BODY_BYTES",
+    "METRICS_ADDR",
+    "WEB_CONCURRENCY",
+    "MAX_CONCURRENCY",
+    "MAX_CONNECTIONS",
+    "LISTEN_BACKLOG",
+    "KEEP_ALIVE_TIMEOUT_SECONDS",
+    "SHUTDOWN_DRAIN_SECONDS",
+    "SHUTDOWN_TIMEOUT_SECONDS",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "JWKS_MIN_REFRESH_SECONDS",
+    "JWKS_MAX_AGE_SECONDS",
+)
 
 
 class ConfigError(Exception):
@@ -37,14 +68,27 @@ class Config:
     stage: str = "local"
     branch: str = "main"
     debug: bool = False
+    log_level: str = "INFO"  # LOG_LEVEL, else DEBUG for DEBUG=true
     host: str = "0.0.0.0"  # noqa: S104 - a service binds all interfaces by default; ADDR narrows it
     port: int = 8080
     db_pool_size: int = 10
     db_pool_timeout: float = 5.0
     statement_timeout_ms: int = 30_000
     swagger_ui: bool = True
-    jwks_min_refresh_seconds: float = 30.0
+    max_body_bytes: int = 1_048_576  # larger request bodies are answered 413 before they are read whole
+    metrics_addr: str = ""  # host:port of a separate /metrics listener; empty: /metrics on the API port
+    jwks_min_refresh_seconds: float = 30.0  # an unknown kid refetches the JWKS at most this often
+    jwks_max_age_seconds: float = 600.0  # cached keys are refetched when older (withdrawn keys stop working)
     http_timeout_seconds: float = 5.0
+    # Serving (exitus/serve.py)
+    web_concurrency: int = 1
+    max_concurrency: int = 200
+    max_connections: int = 1000
+    listen_backlog: int = 2048
+    keep_alive_timeout_seconds: int = 75
+    shutdown_drain_seconds: float = 5.0
+    shutdown_timeout_seconds: int = 20
+    prometheus_multiproc_dir: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_oidc: bool = True) -> Config:
@@ -59,13 +103,28 @@ class Config:
             stage=env.get("STAGE", "local").strip() or "local",
             branch=env.get("BRANCH", "main").strip() or "main",
             debug=_parse_bool(env, "DEBUG", False),
+            log_level=_parse_log_level(env),
             host=host,
             port=port,
             db_pool_size=_parse_int(env, "DB_POOL_SIZE", 10, minimum=1, maximum=1000),
             db_pool_timeout=_parse_float(env, "DB_POOL_TIMEOUT", 5.0, minimum=0.1),
             statement_timeout_ms=_parse_int(env, "STATEMENT_TIMEOUT_MS", 30_000, minimum=0, maximum=3_600_000),
             swagger_ui=_parse_bool(env, "SWAGGER_UI", True),
+            jwks_min_refresh_seconds=_parse_float(env, "JWKS_MIN_REFRESH_SECONDS", 30.0, minimum=0.0),
+            jwks_max_age_seconds=_parse_float(env, "JWKS_MAX_AGE_SECONDS", 600.0, minimum=1.0),
+            max_body_bytes=_parse_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=100 * 1_048_576),
+            metrics_addr=_parse_metrics_addr(env),
+            web_concurrency=_parse_int(env, "WEB_CONCURRENCY", 1, minimum=1, maximum=64),
+            max_concurrency=_parse_int(env, "MAX_CONCURRENCY", 200, minimum=1, maximum=100_000),
+            max_connections=_parse_int(env, "MAX_CONNECTIONS", 1000, minimum=1, maximum=1_000_000),
+            listen_backlog=_parse_int(env, "LISTEN_BACKLOG", 2048, minimum=1, maximum=65_535),
+            keep_alive_timeout_seconds=_parse_int(env, "KEEP_ALIVE_TIMEOUT_SECONDS", 75, minimum=1, maximum=3600),
+            shutdown_drain_seconds=_parse_float(env, "SHUTDOWN_DRAIN_SECONDS", 5.0, minimum=0.0),
+            shutdown_timeout_seconds=_parse_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 20, minimum=0, maximum=3600),
+            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
         )
+        if config.max_connections < config.max_concurrency:
+            raise ConfigError("MAX_CONNECTIONS", f"must be at least MAX_CONCURRENCY ({config.max_concurrency})")
         if need_oidc:
             config._check_oidc()
         return config
@@ -160,18 +219,35 @@ def _build_url(params: Mapping[str, str]) -> str:
     return url
 
 
-def _parse_addr(value: str) -> tuple[str, int]:
+def _parse_addr(value: str, *, variable: str = "ADDR") -> tuple[str, int]:
     host, sep, port = value.strip().rpartition(":")
     if not sep:
-        raise ConfigError("ADDR", f"{value!r} is not host:port or :port")
+        raise ConfigError(variable, f"{value!r} is not host:port or :port")
     host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - ":8080" means all interfaces, as in Go
     try:
         number = int(port)
     except ValueError:
-        raise ConfigError("ADDR", f"port {port!r} is not a number") from None
+        raise ConfigError(variable, f"port {port!r} is not a number") from None
     if not 0 <= number <= 65535:
-        raise ConfigError("ADDR", f"port {number} is out of range")
+        raise ConfigError(variable, f"port {number} is out of range")
     return host, number
+
+
+def _parse_log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_LEVEL", "").strip().upper()
+    if not raw:
+        return "DEBUG" if _parse_bool(env, "DEBUG", False) else "INFO"
+    if raw not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("LOG_LEVEL", f"{raw!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return raw
+
+
+def _parse_metrics_addr(env: Mapping[str, str]) -> str:
+    raw = env.get("METRICS_ADDR", "").strip()
+    if not raw:
+        return ""
+    host, port = _parse_addr(raw, variable="METRICS_ADDR")
+    return f"{host}:{port}"
 
 
 def _parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:

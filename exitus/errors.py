@@ -138,7 +138,9 @@ def problem_response(
 async def render_exitus_error(_request: ConnexionRequest, exc: ExitusError) -> ConnexionResponse:
     if isinstance(exc, Unauthorized):
         metrics.AUTH_OUTCOMES.labels(outcome="rejected", reason=exc.reason).inc()
-    if exc.status >= 500:
+    if isinstance(exc, ServiceUnavailable):
+        log.warning("request refused: %s", exc.detail)  # expected while draining or the database restarts
+    elif exc.status >= 500:
         log.error("request failed: %s", exc.detail)
     return problem_response(exc.status, exc.detail, headers=exc.headers, extensions=exc.extensions)
 

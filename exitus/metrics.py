@@ -11,7 +11,18 @@ them. Gauges say how they merge (`multiprocess_mode`).
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+import os
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_flask_exporter import PrometheusMetrics
 
 disable_created_metrics()  # the *_created series double a scrape's size for little use
@@ -96,10 +107,23 @@ BUILD_INFO = Gauge(
 )
 
 
-def serve_metrics(flask_app, *, version: str, stage: str, branch: str) -> PrometheusMetrics:
-    """/metrics on the Flask app, by prometheus-flask-exporter (it merges the workers' samples in multiprocess mode).
+def serve_metrics(flask_app, *, version: str, stage: str, branch: str, on_app: bool = True) -> None:
+    """/metrics on the Flask app, by prometheus-flask-exporter (it merges the workers' samples in multiprocess mode),
+    unless METRICS_ADDR gives it a listener of its own (`start_metrics_listener`).
 
     The exporter's own per-request metrics stay off (`export_defaults=False`): Flask hooks miss Connexion's
     rejections, so requests are measured at the ASGI edge instead."""
     BUILD_INFO.labels(version=version, stage=stage, branch=branch).set(1)
-    return PrometheusMetrics(flask_app, path="/metrics", export_defaults=False)
+    if on_app:
+        PrometheusMetrics(flask_app, path="/metrics", export_defaults=False)
+
+
+def start_metrics_listener(address: str) -> None:
+    """/metrics on its own `host:port`, in a thread of this process; with several workers, this is the supervisor,
+    and the scrape merges the workers' samples from PROMETHEUS_MULTIPROC_DIR."""
+    host, _, port = address.rpartition(":")
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(int(port), addr=host, registry=registry)

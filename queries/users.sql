@@ -16,15 +16,24 @@ where customer_id = :customer_id and id = :id
 
 -- :name upsert_user :scalar
 -- :doc Records the caller as a user of its customer, refreshing email/name when they changed; returns the user's
--- :doc id, or nothing when the customer does not exist. Unchanged callers cost no write.
-with upserted as (
+-- :doc id, or nothing when the customer does not exist. Unchanged callers cost no write and take no lock: `on conflict
+-- :doc do update ... where` locks the row even when it changes nothing, which would queue all concurrent requests of
+-- :doc one user behind each other's transactions.
+with unchanged as (
+    select id from users
+    where customer_id = :customer_id and sub = :sub
+      and email is not distinct from cast(:email as text) and name is not distinct from cast(:name as text)
+), upserted as (
     insert into users (customer_id, sub, email, name)
-    select c.id, :sub, :email, :name from customers c where c.id = :customer_id
+    select c.id, :sub, :email, :name from customers c
+    where c.id = :customer_id and not exists (select 1 from unchanged)
     on conflict (customer_id, sub) do update
         set email = excluded.email, name = excluded.name, version = users.version + 1, updated_at = now()
         where (users.email, users.name) is distinct from (excluded.email, excluded.name)
     returning id
 )
+select id from unchanged
+union all
 select id from upserted
 union all
 select id from users where customer_id = :customer_id and sub = :sub

@@ -62,3 +62,16 @@ def test_swagger_ui_can_be_disabled(config):
         assert httpx.get(f"{server.url}/healthz").status_code == 200
     finally:
         server.stop()
+
+
+def test_readiness_fails_while_shutting_down_and_liveness_holds(http, monkeypatch):
+    import threading
+
+    from exitus import lifecycle
+
+    monkeypatch.setattr(lifecycle, "_shutting_down", threading.Event())  # restored afterwards: the server lives on
+    lifecycle.begin_shutdown()
+    response = http.get("/readyz")
+    assert_problem(response, 503, "shutting down")
+    assert response.headers["retry-after"]
+    assert http.get("/healthz").json() == {"status": "ok"}

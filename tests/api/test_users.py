@@ -2,6 +2,10 @@
 
 import uuid
 
+import pugsql
+import sqlalchemy
+
+from exitus.resources import QUERIES_DIR
 from tests.conftest import assert_problem
 
 
@@ -43,3 +47,30 @@ def test_unknown_user_is_404(tenant):
 def test_users_need_the_read_scope(tenant):
     body = assert_problem(tenant.api(scopes=["exitus/project.read"]).get("/v1/users"), 403)
     assert body["required_scopes"] == ["exitus/user.read"]
+
+
+def test_recording_an_unchanged_caller_takes_no_lock(database_url, tenant):
+    """Every request records its caller (upsert_user). For a caller whose profile has not changed that must neither
+    write nor lock the row, or one user's concurrent requests would wait for each other's whole transaction."""
+    tenant.api(subject="busy-user").get("/v1/users/me")  # the user exists
+    engine = sqlalchemy.create_engine(database_url)
+    statement = sqlalchemy.text(pugsql.module(str(QUERIES_DIR)).upsert_user.sql)
+    params = {"customer_id": tenant.customer_id, "sub": "busy-user", "email": None, "name": None}
+    bind = sqlalchemy.text("select set_config('exitus.customer_id', :customer_id, true)")
+    try:
+        with engine.connect() as first, engine.connect() as second:
+            first.execute(bind, params)
+            first_id = first.execute(statement, params).scalar()  # its transaction stays open
+            second.execute(sqlalchemy.text("set local lock_timeout = '2s'"))
+            second.execute(bind, params)
+            assert second.execute(statement, params).scalar() == first_id  # no LockNotAvailable
+            changed = {**params, "name": "Busy User"}
+            assert second.execute(statement, changed).scalar() == first_id  # a change writes...
+            second.commit()
+            first.rollback()
+        with engine.connect() as check:
+            check.execute(bind, params)
+            row = check.execute(sqlalchemy.text("select name, version from users where sub = 'busy-user'")).one()
+        assert row == ("Busy User", 2)  # ...once
+    finally:
+        engine.dispose()

@@ -1,0 +1,42 @@
+# exitus container image: `docker build -t exitus .`
+# The AWS CDK app (infra/) runs it with an explicit command, `exitus serve` or `exitus migrate up`, so there is no
+# ENTRYPOINT. Configuration comes from the environment only (see .envrc.example). tests/deploy/test_dockerfile.py
+# checks this file and runs its build and install steps outside the repository.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- builder: the project's wheel, installed with its dependencies into a self-contained virtualenv
+FROM ${PYTHON_IMAGE} AS builder
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+WORKDIR /src
+# Only what the wheel is built from: the package, and the spec, queries and migrations it carries as package data.
+COPY pyproject.toml README.md ./
+COPY exitus ./exitus
+COPY openapi ./openapi
+COPY queries ./queries
+COPY migrations ./migrations
+# A venv without pip or setuptools: the builder's pip installs into it, and neither ships in the runtime image.
+RUN python -m venv --without-pip /opt/exitus
+RUN pip wheel --no-deps --wheel-dir /wheels . \
+ && pip --python /opt/exitus/bin/python install /wheels/exitus-*.whl
+
+# ---- runtime: the virtualenv alone, run as an unprivileged user
+FROM ${PYTHON_IMAGE} AS runtime
+RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin exitus
+COPY --from=builder /opt/exitus /opt/exitus
+# The venv first on PATH: `exitus` and `python3` resolve there (the CDK task definitions rely on both names).
+ENV PATH=/opt/exitus/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    ADDR=:8080
+WORKDIR /srv
+# Numeric, so orchestrators that insist on a non-root user (runAsNonRoot) can verify it.
+USER 10001:10001
+EXPOSE 8080
+# Stdlib only (slim images have no curl); follows ADDR's port.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; port = os.environ.get('ADDR', ':8080').rpartition(':')[2]; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4)"]
+# uvicorn drains in-flight requests on SIGTERM (exitus serve: timeout_graceful_shutdown=20), then exits 0.
+STOPSIGNAL SIGTERM
+CMD ["exitus", "serve"]

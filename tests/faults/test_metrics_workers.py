@@ -1,0 +1,40 @@
+"""Metrics with several uvicorn workers: one scrape gives one correct view (prometheus_client multiprocess mode),
+here from the separate METRICS_ADDR listener that the supervisor runs."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from exitus.dev.postgres import free_port
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_two_workers_are_counted_as_one_service_on_the_metrics_listener(start_exitus, fresh_database):
+    _name, url = fresh_database
+    metrics_port = free_port()
+    exitus = start_exitus(
+        url, WEB_CONCURRENCY=2, DB_POOL_SIZE=3, METRICS_ADDR=f"127.0.0.1:{metrics_port}", SHUTDOWN_DRAIN_SECONDS=0
+    )
+    try:
+        health_checks = 40
+        for _ in range(health_checks - 1):  # start_exitus waited on one already; a new connection each time
+            assert httpx.get(f"{exitus.url}/healthz", timeout=10).status_code == 200
+        assert httpx.get(f"{exitus.url}/metrics", timeout=10).status_code == 404  # not on the API port then
+        scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+        assert scrape.status_code == 200
+        seen = samples(scrape.text)
+        labels = frozenset({"method": "GET", "route": "/healthz", "status": "200", "group": "probe"}.items())
+        assert seen[("exitus_http_requests_total", labels)] == health_checks
+        assert seen[("exitus_db_pool_size", frozenset())] == 2 * 3  # both workers' pools, summed
+        build = [key for key in seen if key[0] == "exitus_build_info"]
+        assert len(build) == 1 and seen[build[0]] == 1
+    finally:
+        assert exitus.stop() == 0

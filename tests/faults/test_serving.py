@@ -1,0 +1,123 @@
+"""The serving layer's limits and settings: the concurrency gate, the serving configuration, the metrics directory."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from bench.stack import new_customer, user_token
+from exitus.app import create_app
+from exitus.config import Config, ConfigError
+from exitus.serve import prepare_prometheus_dir
+from tests.conftest import RunningServer
+from tests.faults.conftest import assert_retryable_503, projects_locked, wait_for_blocked_request
+
+
+def test_beyond_max_concurrency_requests_get_a_503_problem_and_the_gate_reopens(config, postgres, issuer):
+    gated = create_app(dataclasses.replace(config, max_concurrency=1))
+    server = RunningServer(gated).start()
+    try:
+        customer = new_customer(server.url, issuer)
+        another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
+        with ThreadPoolExecutor(max_workers=1) as background:
+            with projects_locked(postgres, "exitus_test"):
+                held = background.submit(
+                    httpx.post,
+                    f"{server.url}/v1/projects",
+                    json={"name": "holds the only slot", "labels": []},
+                    headers=customer.headers,
+                    timeout=30,
+                )
+                wait_for_blocked_request(postgres, "exitus_test")
+                rejected = httpx.get(f"{server.url}/v1/users/me", headers=another_user, timeout=10)
+                assert_retryable_503(rejected)
+                assert "concurrency limit" in rejected.json()["detail"]
+                assert rejected.headers["x-content-type-options"] == "nosniff"
+                scrape = httpx.get(f"{server.url}/metrics", timeout=10)
+                assert scrape.status_code == 503  # the scrape is a request too: the gate counts it
+            assert held.result(timeout=30).status_code == 201
+        assert httpx.get(f"{server.url}/v1/users/me", headers=another_user, timeout=10).status_code == 200
+    finally:
+        server.stop()
+
+
+SERVING_DEFAULTS = {
+    "web_concurrency": 1,
+    "max_concurrency": 200,
+    "max_connections": 1000,
+    "listen_backlog": 2048,
+    "keep_alive_timeout_seconds": 75,
+    "shutdown_drain_seconds": 5.0,
+    "shutdown_timeout_seconds": 20,
+    "prometheus_multiproc_dir": "",
+}
+DATABASE = {"PGDATASOURCE": "postgresql://exitus@127.0.0.1:5432/exitus"}
+
+
+def test_serving_settings_default_and_parse():
+    defaults = Config.from_env(DATABASE, need_oidc=False)
+    assert {name: getattr(defaults, name) for name in SERVING_DEFAULTS} == SERVING_DEFAULTS
+    configured = Config.from_env(
+        {
+            **DATABASE,
+            "WEB_CONCURRENCY": "4",
+            "MAX_CONCURRENCY": "50",
+            "MAX_CONNECTIONS": "50",
+            "LISTEN_BACKLOG": "128",
+            "KEEP_ALIVE_TIMEOUT_SECONDS": "65",
+            "SHUTDOWN_DRAIN_SECONDS": "0",
+            "SHUTDOWN_TIMEOUT_SECONDS": "30",
+            "PROMETHEUS_MULTIPROC_DIR": "/tmp/metrics",
+        },
+        need_oidc=False,
+    )
+    assert (configured.web_concurrency, configured.max_concurrency, configured.max_connections) == (4, 50, 50)
+    assert (configured.listen_backlog, configured.keep_alive_timeout_seconds) == (128, 65)
+    assert (configured.shutdown_drain_seconds, configured.shutdown_timeout_seconds) == (0.0, 30)
+    assert configured.prometheus_multiproc_dir == "/tmp/metrics"
+
+
+@pytest.mark.parametrize(
+    ("settings", "variable"),
+    [
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
+        ({"MAX_CONCURRENCY": "many"}, "MAX_CONCURRENCY"),
+        ({"MAX_CONCURRENCY": "2000"}, "MAX_CONNECTIONS"),  # more in flight than connections allowed
+        ({"SHUTDOWN_DRAIN_SECONDS": "-1"}, "SHUTDOWN_DRAIN_SECONDS"),
+        ({"SHUTDOWN_TIMEOUT_SECONDS": "1.5"}, "SHUTDOWN_TIMEOUT_SECONDS"),
+        ({"KEEP_ALIVE_TIMEOUT_SECONDS": "0"}, "KEEP_ALIVE_TIMEOUT_SECONDS"),
+        ({"LISTEN_BACKLOG": "70000"}, "LISTEN_BACKLOG"),
+    ],
+)
+def test_bad_serving_settings_name_the_variable(settings, variable):
+    with pytest.raises(ConfigError) as raised:
+        Config.from_env({**DATABASE, **settings}, need_oidc=False)
+    assert raised.value.variable == variable
+
+
+def test_several_workers_get_a_fresh_metrics_directory(monkeypatch):
+    # Recorded as absent, so the directory serve() puts in os.environ is removed afterwards (single-process
+    # metrics for the rest of this test session).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    config = Config.from_env(DATABASE, need_oidc=False)
+    assert prepare_prometheus_dir(config) is None  # one worker: single-process metrics, nothing to prepare
+
+    created = prepare_prometheus_dir(dataclasses.replace(config, web_concurrency=2))
+    try:
+        assert created is not None and created.is_dir() and not any(created.iterdir())
+        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(created)  # set before the workers start
+    finally:
+        created.rmdir()
+
+
+def test_a_configured_metrics_directory_is_cleared_of_stale_files(tmp_path):
+    (tmp_path / "counter_1234.db").write_bytes(b"stale")
+    (tmp_path / "keep.txt").write_text("not ours")
+    config = Config.from_env({**DATABASE, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, need_oidc=False)
+    assert prepare_prometheus_dir(dataclasses.replace(config, web_concurrency=2)) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
