@@ -222,10 +222,16 @@ def test_traces_go_to_jaeger_over_otlp_http():
 
 
 def test_prometheus_scrapes_exitus_metrics_with_the_mounted_config():
-    (mount,) = SERVICES["prometheus"]["volumes"]
-    source, target, _ = mount.split(":")
-    assert (REPO / source).resolve() == (REPO / "infra/local/prometheus.yml").resolve()
-    assert target == "/etc/prometheus/prometheus.yml", "the image's default --config.file"
+    mounts = {
+        target: (REPO / source).resolve()
+        for source, target, _ in (m.split(":") for m in SERVICES["prometheus"]["volumes"])
+    }
+    assert mounts["/etc/prometheus/prometheus.yml"] == (REPO / "infra/local/prometheus.yml").resolve(), (
+        "the image's default --config.file"
+    )
+    # Rule files are found relative to the config file, in the container as here.
+    for rule_file in PROMETHEUS["rule_files"]:
+        assert mounts[f"/etc/prometheus/{rule_file}"] == (REPO / "infra/local" / rule_file).resolve()
     (job,) = [j for j in PROMETHEUS["scrape_configs"] if j["job_name"] == "exitus"]
     assert job.get("metrics_path", "/metrics") == "/metrics"
     assert job.get("scheme", "http") == "http"
