@@ -42,7 +42,7 @@ def test_assignee_must_be_a_user_of_the_customer(tenant, other_tenant):
     assert issue["assignee"] == assignee
     stranger = _me(other_tenant.api())["id"]
     bad = tenant.api().post(f"/v1/projects/{project['id']}/issues", json={**NEW_ISSUE, "assignee": stranger})
-    assert_problem(bad, 400, "assignee")
+    assert_problem(bad, 409, "assignee")
     listed = tenant.api().get(f"/v1/projects/{project['id']}/issues").json()["issues"]
     assert [i["id"] for i in listed] == [issue["id"]]
 
