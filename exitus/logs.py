@@ -59,10 +59,8 @@ def add_request_ids(_logger: Any, _method: str, event: dict[str, Any]) -> dict[s
     return event
 
 
-def configure_logging(
-    *, stage: str = "local", level: str | None = None, debug: bool = False, stream: TextIO | None = None
-) -> None:
-    """Route structlog and the standard library through one renderer. `level` (LOG_LEVEL) wins over `debug`."""
+def configure_logging(*, stage: str = "local", level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library through one renderer, at `level` (Config.log_level)."""
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -94,7 +92,7 @@ def configure_logging(
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level or ("DEBUG" if debug else "INFO"))
+    root.setLevel(level)
     # uvicorn's own access log would be a second, poorer line per request: ours is exitus.access.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

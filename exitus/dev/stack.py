@@ -86,7 +86,7 @@ def run_local_stack(data_dir: Path, *, issuer_port: int = 9400) -> int:  # pragm
     except PostgresNotInstalled as error:
         print(f"exitus: {error}", file=sys.stderr)
         return 1
-    configure_logging(stage=stack.config.stage, debug=stack.config.debug)
+    configure_logging(stage=stack.config.stage, level=stack.config.log_level)
     print(stack.banner, flush=True)
     try:
         uvicorn.run(stack.app, host=stack.config.host, port=stack.config.port, log_config=None)

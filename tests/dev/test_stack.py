@@ -46,7 +46,7 @@ def test_local_stack_serves_the_api_with_the_printed_token(workdir):
 
 
 def test_json_logs_outside_local_stage(capsys):
-    configure_logging(stage="production", debug=False)
+    configure_logging(stage="production", level="INFO")
     try:
         structlog.get_logger("exitus.test").info("hello", customer_id="c1")
         logging.getLogger("uvicorn.error").warning("from the standard library")
