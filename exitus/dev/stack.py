@@ -76,10 +76,12 @@ def prepare_local_stack(data_dir: Path, env: Mapping[str, str], *, issuer_port: 
     return stack
 
 
-def run_local_stack(data_dir: Path, *, issuer_port: int = 9400) -> int:  # pragma: no cover - serves until Ctrl-C
+def run_local_stack(data_dir: Path, *, issuer_port: int = 9400) -> int:
+    """Serve until Ctrl-C or SIGTERM, then stop what was started (PostgreSQL above all: it must not outlive us)."""
     import uvicorn
 
     from exitus.logs import configure_logging
+    from exitus.serve import DrainingServer
 
     try:
         stack = prepare_local_stack(data_dir, os.environ, issuer_port=issuer_port)
@@ -88,8 +90,13 @@ def run_local_stack(data_dir: Path, *, issuer_port: int = 9400) -> int:  # pragm
         return 1
     configure_logging(stage=stack.config.stage, level=stack.config.log_level)
     print(stack.banner, flush=True)
+    # Not uvicorn.run: after its shutdown uvicorn re-raises the signal, which would end the process before the
+    # `finally` below and leave PostgreSQL running in .data/. No drain: nothing routes traffic here.
+    server = DrainingServer(
+        uvicorn.Config(stack.app, host=stack.config.host, port=stack.config.port, log_config=None), drain_seconds=0
+    )
     try:
-        uvicorn.run(stack.app, host=stack.config.host, port=stack.config.port, log_config=None)
+        server.run()
     finally:
         stack.stop()
     return 0

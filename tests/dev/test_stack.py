@@ -3,11 +3,15 @@
 import json
 import logging
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import httpx
 import structlog
 
-from exitus.dev.postgres import free_port
+from exitus.dev.postgres import LocalPostgres, free_port
 from exitus.dev.stack import prepare_local_stack
 from exitus.logs import configure_logging
 from tests.conftest import RunningServer
@@ -57,3 +61,39 @@ def test_json_logs_outside_local_stage(capsys):
     finally:
         logging.getLogger().handlers[:] = []
         structlog.reset_defaults()
+
+
+def test_make_run_stops_its_postgres_on_sigterm(workdir):
+    """`exitus dev-up` (make run) ended by SIGTERM (or Ctrl-C) exits 0 and leaves no PostgreSQL behind in .data/."""
+    data_dir = workdir / "dev-up"
+    data_dir.mkdir()
+    os.chmod(data_dir, 0o755)
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "ADDR": f"127.0.0.1:{port}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exitus", "dev-up", "--data-dir", str(data_dir), "--issuer-port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "make run did not come up"
+            time.sleep(0.2)
+        cluster = LocalPostgres(data_dir / "postgres")
+        assert cluster.is_running()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        assert not cluster.is_running()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        LocalPostgres(data_dir / "postgres").stop("immediate")
