@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import yaml
+
 from exitus.config import Config
+from exitus.resources import SPEC_FILE
 from tests.conftest import assert_problem
 
 LIMIT = Config.__dataclass_fields__["max_body_bytes"].default
@@ -72,3 +75,22 @@ def test_a_body_at_the_limit_is_read(tenant):
     response = api.post("/v1/projects", content=body, headers={"Content-Type": "application/json"})
     # Read and validated: the spec bounds a description far below a mebibyte, so this is the spec's 400, not 413.
     assert_problem(response, 400)
+
+
+def test_the_spec_documents_what_the_edge_may_answer_to_any_operation():
+    """The edge answers 503 (concurrency limit, database, shutdown) to any operation and 413 to any body: generated
+    clients learn both, with Retry-After, from the spec."""
+    spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    operations = [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "put", "post", "delete", "patch")
+    ]
+    assert len(operations) > 20
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        assert responses["503"] == {"$ref": "#/components/responses/ServiceUnavailable"}, (method, path)
+        if "requestBody" in operation:
+            assert responses["413"] == {"$ref": "#/components/responses/PayloadTooLarge"}, (method, path)
+    assert "Retry-After" in spec["components"]["responses"]["ServiceUnavailable"]["headers"]
