@@ -2,7 +2,7 @@
 
 JSON lines on stdout; a human console format when STAGE=local. Every line logged while a request is served carries
 its ids: request_id, the caller's sub and customer_id once known, and the current trace_id/span_id, so a log line
-leads to its trace and its tenant. Each request also gets one access line (exitus.app.EdgeMiddleware).
+leads to its trace and its tenant. Each request also gets one access line (exitus.edge.EdgeMiddleware).
 """
 
 from __future__ import annotations

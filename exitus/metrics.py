@@ -1,7 +1,7 @@
 """Prometheus metrics: what an operator reads to see what is failing, for whom, since when.
 
 Every metric is defined here, once, so names and help texts are reviewed in one place (and `promtool check metrics`
-checks them in tests). HTTP requests are measured at the ASGI edge (exitus.app.EdgeMiddleware), not with Flask hooks:
+checks them in tests). HTTP requests are measured at the ASGI edge (exitus.edge.EdgeMiddleware), not with Flask hooks:
 Connexion answers 400/401/403/404 before Flask sees a request, and those answers must be counted too, exactly once.
 
 Several uvicorn workers give one view through prometheus_client's multiprocess mode: when PROMETHEUS_MULTIPROC_DIR

@@ -8,7 +8,7 @@ off. The SDK itself reads the rest: the exporter's headers, timeout and compress
 `OTEL_TRACES_SAMPLER`, `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` (which override the resource built here).
 
 Layers, outermost first, so each span is the parent of the next:
-- `ServerSpanMiddleware`, outside every other middleware (exitus.app.EdgeMiddleware's access log reads its span ids
+- `ServerSpanMiddleware`, outside every other middleware (exitus.edge.EdgeMiddleware's access log reads its span ids
   from the current span): the SERVER span of every request, Connexion's rejections (400/401/403) included. It
   continues an incoming W3C `traceparent`. Named after the method alone until routing knows the operation;
 - `RouteSpanNaming`, right after Connexion's routing: renames that span `METHOD /path/{template}`, the spec's path of

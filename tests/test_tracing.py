@@ -37,8 +37,9 @@ from opentelemetry.trace import SpanKind
 
 from bench.stack import ExitusProcess, exitus_env
 from exitus import __version__
-from exitus.app import EdgeMiddleware, create_app
+from exitus.app import create_app
 from exitus.config import Config
+from exitus.edge import EdgeMiddleware
 from exitus.tracing import (
     ServerSpanMiddleware,
     TracingConfigError,

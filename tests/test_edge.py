@@ -1,5 +1,7 @@
-"""The edge of the app (exitus.app.EdgeMiddleware): request bodies over MAX_BODY_BYTES are refused with 413 before
-they are read whole, whether they declare their length or not, and nothing is written."""
+"""The edge (exitus.edge.EdgeMiddleware): request bodies over MAX_BODY_BYTES are refused with 413 before they are
+read whole, whether they declare their length or not, and nothing is written. (Its request ids and security headers
+are tested in tests/api/test_health.py, its counts in tests/test_metrics.py, its access line in tests/test_logs.py,
+its concurrency limit in tests/faults/test_serving.py.)"""
 
 from __future__ import annotations
 
