@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess
 
@@ -130,14 +131,36 @@ class DrainingProcess(multiprocess.Process):
 
 
 class DrainingSupervisor(multiprocess.Multiprocess):
-    """uvicorn's worker supervisor, which also lets go of the listening socket once it has told the workers to stop:
-    each worker holds its own copy and closes it after its drain, and ours must not keep the port accepting
-    connections into a queue that nobody serves any more."""
+    """uvicorn's worker supervisor, which also:
+
+    - lets go of the listening socket once it has told the workers to stop: each worker holds its own copy and
+      closes it after its drain, and ours must not keep the port accepting connections into a queue that nobody
+      serves any more;
+    - tells prometheus_client when a worker it replaced is gone, so the live gauges (pool size, in use, in flight)
+      stop counting the dead worker's last values; its counters stay, what it counted did happen."""
 
     def terminate_all(self) -> None:
         super().terminate_all()
         for sock in self.sockets:
             sock.close()
+
+    def keep_subprocess_alive(self) -> None:
+        before = {process.pid for process in self.processes}
+        super().keep_subprocess_alive()
+        self._forget_gone_workers(before)
+
+    def restart_all(self) -> None:
+        before = {process.pid for process in self.processes}
+        super().restart_all()
+        self._forget_gone_workers(before)
+
+    def _forget_gone_workers(self, before: set[int | None]) -> None:
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return
+        for pid in before - {process.pid for process in self.processes}:
+            if pid is not None:
+                log.info("worker %d is gone: its live gauges leave the metrics", pid)
+                prometheus_multiprocess.mark_process_dead(pid)
 
 
 def _run_workers(server_config: uvicorn.Config) -> int:

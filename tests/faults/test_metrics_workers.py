@@ -3,6 +3,12 @@ here from the separate METRICS_ADDR listener that the supervisor runs."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -36,5 +42,35 @@ def test_two_workers_are_counted_as_one_service_on_the_metrics_listener(start_ex
         assert seen[("exitus_db_pool_size", frozenset())] == 2 * 3  # both workers' pools, summed
         build = [key for key in seen if key[0] == "exitus_build_info"]
         assert len(build) == 1 and seen[build[0]] == 1
+
+        # A worker dies and is replaced: its live gauges leave the sum, its counts stay.
+        first, second = workers_of(exitus.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while first in workers_of(exitus.pid) or len(workers_of(exitus.pid)) < 2:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        assert second in workers_of(exitus.pid)
+        while True:  # the replacement opens its pool when it starts serving
+            with contextlib.suppress(httpx.TransportError):
+                after = samples(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text)
+                if after.get(("exitus_db_pool_size", frozenset())) == 2 * 3:
+                    break
+            assert time.monotonic() < deadline, f"pool size stays {after.get(('exitus_db_pool_size', frozenset()))}"
+            time.sleep(0.2)
+        assert after[("exitus_http_requests_total", labels)] >= health_checks
     finally:
-        assert exitus.stop() == 0
+        exit_status = exitus.stop()
+    assert exit_status == 0
+
+
+def workers_of(supervisor: int) -> list[int]:
+    """The uvicorn worker processes (multiprocessing spawn children) of the supervisor."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    workers = []
+    for child in map(int, children):
+        with contextlib.suppress(FileNotFoundError):
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in command:
+                workers.append(child)
+    return workers
