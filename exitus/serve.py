@@ -13,6 +13,7 @@ With WEB_CONCURRENCY > 1, uvicorn's supervisor forwards SIGTERM to every worker 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
@@ -102,6 +103,11 @@ class DrainingServer(uvicorn.Server):
         self.drain_deadline: float | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # A signal handler runs in whatever context was current when the signal came, a request's maybe: start from
+        # an empty one, or its lines would carry that request's ids.
+        contextvars.Context().run(self._handle_exit, sig, frame)
+
+    def _handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Unlike uvicorn's, the signal is not re-raised after shutdown: a completed drain is a clean exit (0).
         if self.drain_deadline is None:
             lifecycle.begin_shutdown()

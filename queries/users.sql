@@ -16,9 +16,10 @@ where customer_id = :customer_id and id = :id
 
 -- :name upsert_user :scalar
 -- :doc Records the caller as a user of its customer, refreshing email/name when they changed; returns the user's
--- :doc id, or nothing when the customer does not exist. Unchanged callers cost no write and take no lock: `on conflict
--- :doc do update ... where` locks the row even when it changes nothing, which would queue all concurrent requests of
--- :doc one user behind each other's transactions.
+-- :doc id, or nothing when the customer does not exist. An unchanged caller (the common case) costs no write and
+-- :doc takes no lock, so one user's concurrent requests do not queue behind each other's transactions. The upsert
+-- :doc always returns its row: when two first requests of a new user race, the second one waits for the first
+-- :doc to commit and updates nothing (version unchanged), instead of returning no row (read as "no customer").
 with unchanged as (
     select id from users
     where customer_id = :customer_id and sub = :sub
@@ -28,13 +29,14 @@ with unchanged as (
     select c.id, :sub, :email, :name from customers c
     where c.id = :customer_id and not exists (select 1 from unchanged)
     on conflict (customer_id, sub) do update
-        set email = excluded.email, name = excluded.name, version = users.version + 1, updated_at = now()
-        where (users.email, users.name) is distinct from (excluded.email, excluded.name)
+        set email = excluded.email, name = excluded.name,
+            version = users.version + case when (users.email, users.name) is distinct from
+                                                (excluded.email, excluded.name) then 1 else 0 end,
+            updated_at = case when (users.email, users.name) is distinct from (excluded.email, excluded.name)
+                              then now() else users.updated_at end
     returning id
 )
 select id from unchanged
 union all
 select id from upserted
-union all
-select id from users where customer_id = :customer_id and sub = :sub
 limit 1

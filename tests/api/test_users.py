@@ -1,6 +1,8 @@
 """Users: recorded from verified tokens, per customer."""
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pugsql
 import sqlalchemy
@@ -72,5 +74,30 @@ def test_recording_an_unchanged_caller_takes_no_lock(database_url, tenant):
             check.execute(bind, params)
             row = check.execute(sqlalchemy.text("select name, version from users where sub = 'busy-user'")).one()
         assert row == ("Busy User", 2)  # ...once
+    finally:
+        engine.dispose()
+
+
+def test_two_first_requests_of_a_new_user_racing_both_get_the_user(database_url, tenant):
+    """The second insert of the same new user waits for the first transaction; once it commits, the second must
+    still return the user (no row would read as "the customer does not exist": a 403 under concurrent load)."""
+    engine = sqlalchemy.create_engine(database_url)
+    statement = sqlalchemy.text(pugsql.module(str(QUERIES_DIR)).upsert_user.sql)
+    params = {"customer_id": tenant.customer_id, "sub": f"new-{uuid.uuid4()}", "email": None, "name": "New"}
+    bind = sqlalchemy.text("select set_config('exitus.customer_id', :customer_id, true)")
+    try:
+        with engine.connect() as first, engine.connect() as second, ThreadPoolExecutor(max_workers=1) as pool:
+            first.execute(bind, params)
+            created = first.execute(statement, params).scalar()  # not committed yet
+            second.execute(bind, params)
+            racing = pool.submit(lambda: second.execute(statement, params).scalar())
+            time.sleep(0.3)  # let the second statement reach the first one's row lock (it cannot finish before)
+            assert not racing.done()
+            first.commit()
+            assert racing.result(timeout=30) == created
+            second.commit()
+            second.execute(bind, params)  # a new transaction: bind it to the customer again (row-level security)
+            version = second.execute(sqlalchemy.text("select version from users where id = :id"), {"id": created})
+            assert version.scalar() == 1  # the racing request changed nothing
     finally:
         engine.dispose()

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import logging
 import os
+import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+import uvicorn
 
 from bench.stack import new_customer, user_token
+from exitus import lifecycle
 from exitus.app import create_app
 from exitus.config import Config, ConfigError
-from exitus.serve import prepare_prometheus_dir
+from exitus.errors import request_id_var
+from exitus.logs import add_request_ids
+from exitus.serve import DrainingServer, prepare_prometheus_dir
 from tests.conftest import RunningServer
 from tests.faults.conftest import assert_retryable_503, projects_locked, wait_for_blocked_request
 
@@ -121,3 +129,36 @@ def test_a_configured_metrics_directory_is_cleared_of_stale_files(tmp_path):
     config = Config.from_env({**DATABASE, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, need_oidc=False)
     assert prepare_prometheus_dir(dataclasses.replace(config, web_concurrency=2)) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_the_shutdown_signal_is_logged_without_the_ids_of_the_request_it_interrupted(monkeypatch):
+    """A signal handler runs in the context of whatever ran when the signal came (often a request's task)."""
+    monkeypatch.setattr(lifecycle, "_shutting_down", threading.Event())  # the session's server lives on
+    server = DrainingServer(uvicorn.Config(app=None), drain_seconds=5)
+    ids_at_log_time = IdsAtLogTime()
+    logger = logging.getLogger("exitus.serve")
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    logger.addHandler(ids_at_log_time)
+
+    def interrupted_request() -> None:
+        request_id_var.set("req-interrupted")
+        server.handle_exit(signal.SIGTERM, None)
+
+    try:
+        contextvars.copy_context().run(interrupted_request)
+    finally:
+        logger.removeHandler(ids_at_log_time)
+    [event] = [e for e in ids_at_log_time.events if "shutdown requested" in e["event"]]
+    assert lifecycle.shutting_down() and server.drain_deadline is not None
+    assert "request_id" not in event
+
+
+class IdsAtLogTime(logging.Handler):
+    """The ids exitus.logs adds to a line, computed when it is logged (in the logging call's context)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.events.append(add_request_ids(None, record.levelname.lower(), {"event": record.getMessage()}))
