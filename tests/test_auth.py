@@ -18,6 +18,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from jose import jws
+from prometheus_client import REGISTRY
 
 from exitus.app import create_app
 from exitus.auth import MAX_TOKEN_BYTES, OIDCVerifier, ProviderUnavailable, scopes_of
@@ -396,7 +397,9 @@ def test_an_old_cache_keeps_working_while_the_provider_is_down(own_issuer):
         assert (await verifier.verify(token))["iss"] == own_issuer.url
         own_issuer.stop()
         await asyncio.sleep(0.01)
+        failures_before = jwks_refreshes("error")
         assert (await verifier.verify(token))["iss"] == own_issuer.url  # refetch failed: the cached key stays
+        assert jwks_refreshes("error") == failures_before + 1  # and the failure is counted
 
     asyncio.run(scenario())
 
@@ -498,3 +501,7 @@ def test_issuer_identifier_with_a_trailing_slash_is_accepted(own_issuer):
 )
 def test_scopes_of(claims, scopes):
     assert scopes_of(claims) == scopes
+
+
+def jwks_refreshes(outcome: str) -> float:
+    return REGISTRY.get_sample_value("exitus_jwks_refreshes_total", {"outcome": outcome}) or 0.0
