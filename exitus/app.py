@@ -69,7 +69,7 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
         strict_validation=True,
         validate_responses=validate_responses,
     )
-    register_error_handlers(app)
+    register_error_handlers(app, spec)
     app.add_middleware(
         EdgeMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -247,10 +247,8 @@ async def _send_problem(send: Send, response: ConnexionResponse) -> None:
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == REQUEST_ID_HEADER:
-            text = value.decode("latin-1")
-            if 0 < len(text) <= MAX_REQUEST_ID and all(c.isalnum() or c in "-_.:" for c in text):
-                return text
-            return None
-    return None
+    value = _header(scope, REQUEST_ID_HEADER)
+    if value is None:
+        return None
+    text = value.decode("latin-1")
+    return text if 0 < len(text) <= MAX_REQUEST_ID and all(c.isalnum() or c in "-_.:" for c in text) else None

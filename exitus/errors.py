@@ -7,23 +7,20 @@ before a request reaches Flask.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy.exc
-import yaml
 from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from exitus import metrics
-from exitus.resources import SPEC_FILE
 
 log = logging.getLogger("exitus.errors")
 
@@ -145,10 +142,12 @@ async def render_exitus_error(_request: ConnexionRequest, exc: ExitusError) -> C
     return problem_response(exc.status, exc.detail, headers=exc.headers, extensions=exc.extensions)
 
 
-async def render_http_exception(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+async def render_http_exception(
+    request: ConnexionRequest, exc: HTTPException, *, routes: Sequence[Route] = ()
+) -> ConnexionResponse:
     """What Connexion and Starlette reject before a handler runs: schema validation (400), security (401/403),
     media type (415), unknown routes (404), methods (405). Some of Connexion's are ProblemExceptions (with `ext`);
-    its security errors are plain Starlette HTTPExceptions."""
+    its security errors are plain Starlette HTTPExceptions. `routes`: the spec's paths and their methods."""
     status = exc.status_code
     headers = dict(exc.headers or {})
     extensions = dict(getattr(exc, "ext", None) or {})
@@ -160,7 +159,7 @@ async def render_http_exception(_request: ConnexionRequest, exc: HTTPException) 
         metrics.AUTH_OUTCOMES.labels(outcome="forbidden", reason="insufficient_scope").inc()
         headers["WWW-Authenticate"] = _bearer_challenge("insufficient_scope", detail, scope=" ".join(required))
     elif status == 405:
-        headers["Allow"] = _allowed_methods(_request.url.path) or headers.get("Allow", "")
+        headers["Allow"] = _allowed_methods(routes, request.url.path) or headers.get("Allow", "")
     elif status == 401:
         reason = "invalid_header"  # e.g. another scheme than Bearer
         if isinstance(exc, OAuthProblem) and "No authorization" in str(detail):
@@ -191,18 +190,25 @@ async def render_unexpected(_request: ConnexionRequest, exc: Exception) -> Conne
     return problem_response(500, "an unexpected error occurred; it has been logged")
 
 
-def register_error_handlers(app) -> None:
+def register_error_handlers(app, spec: Mapping[str, Any]) -> None:
+    """`spec`: the spec as served, for the `Allow` header of a 405."""
+    routes = spec_routes(spec)
+
+    async def render_rejection(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        return await render_http_exception(request, exc, routes=routes)
+
     app.add_error_handler(ExitusError, render_exitus_error)
-    app.add_error_handler(ProblemException, render_http_exception)  # replaces Connexion's own for this class
-    app.add_error_handler(HTTPException, render_http_exception)
+    app.add_error_handler(ProblemException, render_rejection)  # replaces Connexion's own for this class
+    app.add_error_handler(HTTPException, render_rejection)
     app.add_error_handler(sqlalchemy.exc.SQLAlchemyError, render_database_error)
     app.add_error_handler(UnicodeDecodeError, render_undecodable_body)
     app.add_error_handler(Exception, render_unexpected)
 
 
-@functools.cache
-def _routes() -> list[tuple[re.Pattern[str], str]]:
-    spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+Route = tuple[re.Pattern[str], str]  # a spec path as a pattern, and the methods it allows
+
+
+def spec_routes(spec: Mapping[str, Any]) -> list[Route]:
     routes = []
     for path, item in spec["paths"].items():
         methods = [method.upper() for method in item if method in _HTTP_METHODS]
@@ -212,10 +218,10 @@ def _routes() -> list[tuple[re.Pattern[str], str]]:
     return routes
 
 
-def _allowed_methods(path: str) -> str | None:
+def _allowed_methods(routes: Sequence[Route], path: str) -> str | None:
     """The `Allow` header of a 405: Starlette routes each operation of a path separately and its 405 names only the
     first one's method, so the spec says which methods the path has (RFC 9110: all of them)."""
-    return next((methods for pattern, methods in _routes() if pattern.match(path)), None)
+    return next((methods for pattern, methods in routes if pattern.match(path)), None)
 
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch")

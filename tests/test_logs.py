@@ -6,11 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +16,8 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from bench.stack import ExitusProcess
 from exitus.config import Config
-from exitus.dev.postgres import free_port
 from exitus.logs import configure_logging
 from tests.conftest import CLIENT_ID, assert_problem
 
@@ -171,14 +166,10 @@ def test_no_token_password_or_db_secret_reaches_the_logs(postgres, database_url,
             "engine": "postgres",
         }
     )
-    port = free_port()
     env = {
-        "PATH": os.environ["PATH"],
         "DB_SECRET": secret,
         "OPENID_PROVIDER_URL": issuer.url,
         "OAUTH_CLIENT_ID": CLIENT_ID,
-        "ADDR": f"127.0.0.1:{port}",
-        "STAGE": "test",
         "LOG_LEVEL": "DEBUG",
         "SHUTDOWN_DRAIN_SECONDS": "0",
     }
@@ -186,20 +177,14 @@ def test_no_token_password_or_db_secret_reaches_the_logs(postgres, database_url,
     expired = tenant.token(ttl_seconds=-60)
     foreign = issuer.token(customer=tenant.customer_id, client_id="not-us")
     output = tmp_path / "serve.log"
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "exitus", "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(base, process)
-            with httpx.Client(base_url=base, timeout=10) as client:
-                for token in (valid, expired, foreign, valid[:-4] + "AAAA"):
-                    client.get("/v1/projects", headers={"Authorization": f"Bearer {token}"})
-                    client.post("/v1/projects?access_token=" + token, json={"name": "x", "labels": []})
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+    exitus = ExitusProcess(env, output).start()
+    try:
+        with httpx.Client(base_url=exitus.url, timeout=10) as client:
+            for token in (valid, expired, foreign, valid[:-4] + "AAAA"):
+                client.get("/v1/projects", headers={"Authorization": f"Bearer {token}"})
+                client.post("/v1/projects?access_token=" + token, json={"name": "x", "labels": []})
+    finally:
+        exitus.stop()
     text = output.read_text()
     assert '"event": "request"' in text and '"status": 401' in text  # the logs are there to search
     for token in (valid, expired, foreign):
@@ -207,16 +192,3 @@ def test_no_token_password_or_db_secret_reaches_the_logs(postgres, database_url,
             assert part not in text
     assert password not in text
     assert secret not in text and '"password"' not in text
-
-
-def wait_until_up(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "exitus serve exited"
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("exitus serve did not come up")

@@ -25,9 +25,13 @@ def scrape(http: httpx.Client) -> dict[Sample, float]:
     response = http.get("/metrics")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
+    return parse_samples(response.text)
+
+
+def parse_samples(exposition: str) -> dict[Sample, float]:
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
+        for family in text_string_to_metric_families(exposition)
         for sample in family.samples
     }
 

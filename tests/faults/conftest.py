@@ -10,6 +10,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import coverage
@@ -69,6 +70,20 @@ def projects_locked(postgres: LocalPostgres, dbname: str) -> Iterator[None]:
             yield
         finally:
             holder.rollback()
+
+
+@contextlib.contextmanager
+def project_creation_held(
+    postgres: LocalPostgres, dbname: str, base_url: str, headers: dict[str, str], name: str, timeout: float = 30
+) -> Iterator[Future]:
+    """A POST /v1/projects blocked on a lock of `projects` for the duration of the block, holding its pooled
+    connection and its place among the requests in flight. Yields its future; it completes once the block ends."""
+    with ThreadPoolExecutor(max_workers=1) as background, projects_locked(postgres, dbname):
+        held = background.submit(
+            httpx.post, f"{base_url}/v1/projects", json={"name": name, "labels": []}, headers=headers, timeout=timeout
+        )
+        wait_for_blocked_request(postgres, dbname)
+        yield held
 
 
 def wait_for_blocked_request(postgres: LocalPostgres, dbname: str, timeout: float = 15.0) -> None:

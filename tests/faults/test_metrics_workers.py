@@ -10,17 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from exitus.dev.postgres import free_port
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
+from tests.test_metrics import parse_samples
 
 
 def test_two_workers_are_counted_as_one_service_on_the_metrics_listener(start_exitus, fresh_database):
@@ -36,7 +28,7 @@ def test_two_workers_are_counted_as_one_service_on_the_metrics_listener(start_ex
         assert httpx.get(f"{exitus.url}/metrics", timeout=10).status_code == 404  # not on the API port then
         scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
         assert scrape.status_code == 200
-        seen = samples(scrape.text)
+        seen = parse_samples(scrape.text)
         labels = frozenset({"method": "GET", "route": "/healthz", "status": "200", "group": "probe"}.items())
         assert seen[("exitus_http_requests_total", labels)] == health_checks
         assert seen[("exitus_db_pool_size", frozenset())] == 2 * 3  # both workers' pools, summed
@@ -53,7 +45,7 @@ def test_two_workers_are_counted_as_one_service_on_the_metrics_listener(start_ex
         assert second in workers_of(exitus.pid)
         while True:  # the replacement opens its pool when it starts serving
             with contextlib.suppress(httpx.TransportError):
-                after = samples(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text)
+                after = parse_samples(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text)
                 if after.get(("exitus_db_pool_size", frozenset())) == 2 * 3:
                     break
             assert time.monotonic() < deadline, f"pool size stays {after.get(('exitus_db_pool_size', frozenset()))}"

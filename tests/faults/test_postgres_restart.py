@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -16,7 +15,7 @@ import pytest
 
 from bench.stack import migrated_database, new_customer, traversable_tempdir, user_token
 from exitus.dev.postgres import LocalPostgres
-from tests.faults.conftest import assert_retryable_503, projects_locked, wait_for_blocked_request
+from tests.faults.conftest import assert_retryable_503, project_creation_held
 
 POOL_TIMEOUT_SECONDS = 1
 # A request still unanswered after this long counts as a hang (the pool timeout plus libpq's connect timeout, 5 s,
@@ -116,17 +115,13 @@ def test_pool_exhaustion_is_503_with_retry_after_and_the_pool_recovers(postgres,
     name, url = fresh_database
     exitus = start_exitus(url, DB_POOL_SIZE=1, DB_POOL_TIMEOUT=POOL_TIMEOUT_SECONDS)
     customer = new_customer(exitus.url, issuer)
-    project = {"name": "created while the pool was exhausted", "labels": []}
-    with ThreadPoolExecutor(max_workers=1) as background:
-        with projects_locked(postgres, name):
-            holding = background.submit(
-                httpx.post, f"{exitus.url}/v1/projects", json=project, headers=customer.headers, timeout=30
-            )
-            wait_for_blocked_request(postgres, name)  # it holds the only pooled connection now
-            another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
-            starved = httpx.get(f"{exitus.url}/v1/users/me", headers=another_user, timeout=HANG_SECONDS)
-            assert_retryable_503(starved)
-            assert "database" in starved.json()["detail"]
-        created = holding.result(timeout=30)
+    holding_name = "created while the pool was exhausted"
+    with project_creation_held(postgres, name, exitus.url, customer.headers, holding_name) as holding:
+        # it holds the only pooled connection now
+        another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
+        starved = httpx.get(f"{exitus.url}/v1/users/me", headers=another_user, timeout=HANG_SECONDS)
+        assert_retryable_503(starved)
+        assert "database" in starved.json()["detail"]
+    created = holding.result(timeout=30)
     assert created.status_code == 201, created.text
     assert httpx.get(f"{exitus.url}/v1/users/me", headers=customer.headers, timeout=HANG_SECONDS).status_code == 200

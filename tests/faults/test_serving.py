@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from exitus.errors import request_id_var
 from exitus.logs import add_request_ids
 from exitus.serve import DrainingServer, prepare_prometheus_dir
 from tests.conftest import RunningServer
-from tests.faults.conftest import assert_retryable_503, projects_locked, wait_for_blocked_request
+from tests.faults.conftest import assert_retryable_503, project_creation_held
 
 
 def test_beyond_max_concurrency_requests_get_a_503_problem_and_the_gate_reopens(config, postgres, issuer):
@@ -31,23 +30,16 @@ def test_beyond_max_concurrency_requests_get_a_503_problem_and_the_gate_reopens(
     try:
         customer = new_customer(server.url, issuer)
         another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
-        with ThreadPoolExecutor(max_workers=1) as background:
-            with projects_locked(postgres, "exitus_test"):
-                held = background.submit(
-                    httpx.post,
-                    f"{server.url}/v1/projects",
-                    json={"name": "holds the only slot", "labels": []},
-                    headers=customer.headers,
-                    timeout=30,
-                )
-                wait_for_blocked_request(postgres, "exitus_test")
-                rejected = httpx.get(f"{server.url}/v1/users/me", headers=another_user, timeout=10)
-                assert_retryable_503(rejected)
-                assert "concurrency limit" in rejected.json()["detail"]
-                assert rejected.headers["x-content-type-options"] == "nosniff"
-                scrape = httpx.get(f"{server.url}/metrics", timeout=10)
-                assert scrape.status_code == 503  # the scrape is a request too: the gate counts it
-            assert held.result(timeout=30).status_code == 201
+        with project_creation_held(
+            postgres, "exitus_test", server.url, customer.headers, "holds the only slot"
+        ) as held:
+            rejected = httpx.get(f"{server.url}/v1/users/me", headers=another_user, timeout=10)
+            assert_retryable_503(rejected)
+            assert "concurrency limit" in rejected.json()["detail"]
+            assert rejected.headers["x-content-type-options"] == "nosniff"
+            scrape = httpx.get(f"{server.url}/metrics", timeout=10)
+            assert scrape.status_code == 503  # the scrape is a request too: the gate counts it
+        assert held.result(timeout=30).status_code == 201
         assert httpx.get(f"{server.url}/v1/users/me", headers=another_user, timeout=10).status_code == 200
     finally:
         server.stop()
