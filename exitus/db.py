@@ -1,4 +1,16 @@
-"""The database: one SQLAlchemy engine (psycopg 3) and one pugsql module of the named queries in queries/*.sql.
+"""The database: a bounded pool of psycopg 3 connections, and the named queries of queries/*.sql run on them.
+
+queries/*.sql stays the one source of SQL, in pugsql's format: pugsql parses the files, SQLAlchemy's compiler turns
+each statement's `:name` parameters into psycopg's `%(name)s` once at start, and each call runs the statement through
+psycopg directly, as a prepared statement. (Through pugsql's own execution, SQLAlchemy's session, text compilation and
+result layers cost about 300 µs a statement; bench/README.md has the measurement.)
+
+A request is one transaction on one connection (`Database.run`): BEGIN and the customer binding for row-level
+security travel in one message, then the handler's statements, then COMMIT, so a read costs three round trips.
+(psycopg's pipeline mode saves one more, but measured more CPU per request than it saves: bench/README.md.)
+Connections are not pinged before use; a connection found dead on the first use of a transaction
+(a database restart) is discarded and the transaction runs again on a live one (`Database.run`), since nothing of it
+can have been committed.
 
 Observed here, once for every caller: each named query runs in a span named after it and is timed by name; the pool
 reports its size, connections in use, requests waiting and connection errors (exitus.metrics).
@@ -6,15 +18,20 @@ reports its size, connections in use, requests waiting and connection errors (ex
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
+import psycopg
 import pugsql
+import sqlalchemy
 import sqlalchemy.exc
 from opentelemetry import trace
-from pugsql.statement import ArrayLiteral
+from psycopg.rows import dict_row, tuple_row
+from pugsql.statement import Many, One, Scalar
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
@@ -23,6 +40,8 @@ from exitus.config import Config
 from exitus.resources import QUERIES_DIR
 
 tracer = trace.get_tracer("exitus.db")
+T = TypeVar("T")
+BIND_CUSTOMER = "set_request_customer"  # queries/session.sql
 
 
 class ObservedQueuePool(QueuePool):
@@ -42,6 +61,85 @@ class ObservedQueuePool(QueuePool):
             metrics.DB_POOL_WAITING.dec()
 
 
+class NamedQuery:
+    """One statement of queries/*.sql as pugsql parsed it, compiled once for psycopg."""
+
+    def __init__(self, statement: Any, database_name: str):
+        self.name: str = statement.name
+        compiled = sqlalchemy.text(statement.sql).compile(dialect=PGDialect_psycopg())
+        self.sql: str = str(compiled)  # `:x` -> `%(x)s`, a literal `%` -> `%%`
+        self.parameters = frozenset(compiled.params)
+        self.fetch: Callable[[psycopg.Cursor], Any] = _fetcher(statement.result, self.name)
+        self.row_factory = tuple_row if isinstance(statement.result, Scalar) else dict_row
+        self.span_attributes = {
+            "db.system.name": "postgresql",
+            "db.operation.name": self.name,
+            "db.namespace": database_name,
+        }
+        self.duration = {
+            outcome: metrics.DB_QUERY_DURATION.labels(query=self.name, outcome=outcome) for outcome in ("ok", "error")
+        }
+
+    def send(self, connection: psycopg.Connection, params: dict[str, Any]) -> psycopg.Cursor:
+        """Run the statement; its rows are read from the returned cursor."""
+        if params.keys() != self.parameters:
+            raise TypeError(f"{self.name} takes {sorted(self.parameters)}, not {sorted(params)}")
+        cursor = connection.cursor(row_factory=self.row_factory)
+        return cursor.execute(self.sql, params, prepare=True)
+
+    def __call__(self, connection: psycopg.Connection, params: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            with tracer.start_as_current_span(self.name, kind=trace.SpanKind.CLIENT, attributes=self.span_attributes):
+                result = self.fetch(self.send(connection, params))
+            outcome = "ok"
+            return result
+        finally:
+            self.duration[outcome].observe(time.perf_counter() - started)
+
+
+def _fetcher(result: Any, name: str) -> Callable[[psycopg.Cursor], Any]:
+    """What a call returns, by pugsql's result kind: a row (dict) or None, a list of rows, or a value (or None).
+    The kinds queries/ does not use are refused when the files are loaded, rather than half supported."""
+    if isinstance(result, One):
+        return lambda cursor: cursor.fetchone()
+    if isinstance(result, Many):
+        return lambda cursor: cursor.fetchall()
+    if type(result) is Scalar:
+        return lambda cursor: (row := cursor.fetchone()) and row[0]
+    raise ValueError(f"{name}: pugsql result kind {type(result).__name__} is not supported")
+
+
+class Queries:
+    """The named queries, as methods (`queries.get_issue(customer_id=..., ...)`), run on one connection."""
+
+    def __init__(self, statements: dict[str, NamedQuery], connection: psycopg.Connection):
+        self._statements = statements
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        try:
+            statement = self._statements[name]
+        except KeyError:
+            raise AttributeError(f"no named query {name!r} in queries/") from None
+        return lambda **params: statement(self._connection, params)
+
+
+class UnboundQueries:
+    """The named queries outside a request's transaction: each call is a transaction of its own (probes, tools)."""
+
+    def __init__(self, database: Database):
+        self._database = database
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def run(**params: Any) -> Any:
+            with self._database.transaction() as queries:
+                return getattr(queries, name)(**params)
+
+        return run
+
+
 class Database:
     def __init__(self, config: Config):
         self.engine = create_engine(
@@ -50,8 +148,9 @@ class Database:
             pool_size=config.db_pool_size,
             max_overflow=0,
             pool_timeout=config.db_pool_timeout,  # a bounded wait: exhaustion answers 503, never hangs
-            pool_pre_ping=True,  # a connection broken by a database restart is replaced, not handed out
             hide_parameters=True,  # user data must not reach error messages or logs
+            # Transactions are ours (BEGIN with the customer binding, COMMIT): psycopg must not open its own.
+            isolation_level="AUTOCOMMIT",
             connect_args={
                 "application_name": "exitus",
                 "connect_timeout": 5,
@@ -60,12 +159,10 @@ class Database:
             },
         )
         self._observe_pool(config.db_pool_size)
-        # Built once: parsing the .sql files is not free, and transactions are tracked per module and thread.
-        self.queries = pugsql.module(str(QUERIES_DIR))
-        self.queries.setengine(self.engine)
+        # Parsed and compiled once: parsing the .sql files is not free.
         database_name = make_url(config.database_url).database or ""
-        for statement in self.queries:
-            setattr(self.queries, statement.name, _observed(statement, database_name))
+        self.statements = {s.name: NamedQuery(s, database_name) for s in pugsql.module(str(QUERIES_DIR))}
+        self.queries = UnboundQueries(self)
 
     def _observe_pool(self, size: int) -> None:
         metrics.DB_POOL_SIZE.inc(size)
@@ -73,10 +170,81 @@ class Database:
         event.listen(self.engine, "checkout", lambda *_: metrics.DB_POOL_IN_USE.inc())
         event.listen(self.engine, "checkin", lambda *_: metrics.DB_POOL_IN_USE.dec())
 
-        @event.listens_for(self.engine, "handle_error")
-        def count_disconnects(context: Any) -> None:
-            if context.is_disconnect:
+    def run(self, work: Callable[[Queries], T], *, customer_id: str | None = None) -> T:
+        """`work` in one transaction (bound to `customer_id` for row-level security), committed when it returns.
+
+        A pooled connection may have died since its last use (a database restart). If that shows before the COMMIT
+        was sent, nothing was committed: the connection is discarded and `work` runs again, once, on a connection
+        that answers a ping."""
+        try:
+            return self._run_once(work, customer_id, ping=False)
+        except _DeadConnection:
+            return self._run_once(work, customer_id, ping=True)
+
+    @contextlib.contextmanager
+    def transaction(self, *, customer_id: str | None = None) -> Iterator[Queries]:
+        """The named queries in one transaction, committed when the block ends without an error (no retry)."""
+        with self._connection(ping=False) as connection:
+            self._begin(connection, customer_id)
+            try:
+                yield Queries(self.statements, connection)
+            except BaseException:
+                _roll_back(connection)
+                raise
+            connection.execute(b"commit")
+
+    def _run_once(self, work: Callable[[Queries], T], customer_id: str | None, *, ping: bool) -> T:
+        with self._connection(ping=ping) as connection:
+            try:
+                self._begin(connection, customer_id)
+                result = work(Queries(self.statements, connection))
+            except psycopg.OperationalError as error:
+                _roll_back(connection)
+                if connection.broken and not ping:
+                    raise _DeadConnection from error
+                raise
+            except BaseException:
+                _roll_back(connection)
+                raise
+            connection.execute(b"commit")  # a failure here is not retried: the outcome is unknown
+            return result
+
+    def _begin(self, connection: psycopg.Connection, customer_id: str | None) -> None:
+        """BEGIN, and the customer binding for row-level security (transaction-local), in one round trip: one
+        simple-protocol message with the customer id bound client-side (psycopg quotes it as a literal)."""
+        if customer_id is None:
+            connection.execute(b"begin")
+            return
+        binding = self.statements[BIND_CUSTOMER]
+        connection.execute(
+            b"begin; " + psycopg.ClientCursor(connection).mogrify(binding.sql, {"customer_id": customer_id}).encode()
+        )
+
+    @contextlib.contextmanager
+    def _connection(self, *, ping: bool) -> Iterator[psycopg.Connection]:
+        pooled = self._checkout(ping=ping)
+        try:
+            yield pooled.driver_connection
+        finally:
+            if pooled.driver_connection.broken:
                 metrics.DB_CONNECTION_ERRORS.labels(kind="disconnect").inc()
+                pooled.invalidate()  # closed, and replaced by a new connection on a later checkout
+            pooled.close()  # back to the pool (an invalidated one leaves it)
+
+    def _checkout(self, *, ping: bool) -> Any:
+        """A pooled connection; with `ping`, one that answers (dead ones met on the way are discarded)."""
+        for _ in range(self._pool_size + 1):
+            pooled = self.engine.pool.connect()
+            if not ping:
+                return pooled
+            try:
+                self.engine.dialect.do_ping(pooled.driver_connection)
+                return pooled
+            except psycopg.OperationalError as error:
+                metrics.DB_CONNECTION_ERRORS.labels(kind="disconnect").inc()
+                pooled.invalidate(error)
+                pooled.close()
+        raise psycopg.OperationalError("no pooled connection answers")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -84,30 +252,19 @@ class Database:
         self._pool_size = 0
 
 
-def _observed(statement: Callable, database_name: str) -> Callable:
-    """The named query, run in a span named after it and timed by name."""
-    name = statement.name
-    attributes = {"db.system.name": "postgresql", "db.operation.name": name, "db.namespace": database_name}
-    histogram = {outcome: metrics.DB_QUERY_DURATION.labels(query=name, outcome=outcome) for outcome in ("ok", "error")}
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        outcome = "error"
-        try:
-            with tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT, attributes=attributes):
-                result = statement(*args, **kwargs)
-            outcome = "ok"
-            return result
-        finally:
-            histogram[outcome].observe(time.perf_counter() - started)
-
-    run.__name__ = run.__qualname__ = name
-    return run
+class _DeadConnection(Exception):
+    """The transaction's connection died before anything could have been committed: safe to run it again."""
 
 
-def array(values: list[str]) -> ArrayLiteral:
-    """A PostgreSQL array parameter (pugsql would expand a bare list into an IN-list)."""
-    return ArrayLiteral(list(values))
+def _roll_back(connection: psycopg.Connection) -> None:
+    if not connection.closed and not connection.broken:
+        with contextlib.suppress(psycopg.Error):
+            connection.execute(b"rollback")
+
+
+def array(values: list[str]) -> list[str]:
+    """A PostgreSQL array parameter (psycopg adapts a list to an array)."""
+    return list(values)
 
 
 def like_pattern(q: str | None) -> str | None:

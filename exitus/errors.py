@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import psycopg.errors
 import sqlalchemy.exc
 from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -93,10 +95,9 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[ExitusError], str]] = {
 }
 
 
-def from_integrity_error(error: sqlalchemy.exc.IntegrityError) -> ExitusError | None:
+def from_integrity_error(error: psycopg.errors.IntegrityError) -> ExitusError | None:
     """The domain error a constraint violation stands for, or None when it is a bug."""
-    diag = getattr(error.orig, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
+    constraint = error.diag.constraint_name
     if constraint in CONSTRAINT_ERRORS:
         cls, detail = CONSTRAINT_ERRORS[constraint]
         return cls(detail)
@@ -169,12 +170,15 @@ async def render_http_exception(
     return problem_response(status, detail, headers=headers, extensions=extensions)
 
 
-async def render_database_error(_request: ConnexionRequest, exc: sqlalchemy.exc.SQLAlchemyError) -> ConnexionResponse:
-    """Pool exhaustion and lost connections are transient: 503 with Retry-After, never a stack trace."""
-    if isinstance(exc, sqlalchemy.exc.DataError):
+async def render_database_error(
+    _request: ConnexionRequest, exc: psycopg.Error | sqlalchemy.exc.SQLAlchemyError
+) -> ConnexionResponse:
+    """Pool exhaustion (SQLAlchemy's pool) and lost connections are transient: 503 with Retry-After, never a stack
+    trace."""
+    if isinstance(exc, psycopg.DataError):
         # The spec should have rejected it (a NUL byte, say); a bad value is never a 500.
         return problem_response(400, "a value in the request is not acceptable")
-    if isinstance(exc, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.OperationalError):
+    if isinstance(exc, sqlalchemy.exc.TimeoutError | psycopg.OperationalError):
         log.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(503, "the database is unavailable, try again shortly", headers={"Retry-After": "1"})
     return await render_unexpected(_request, exc)
@@ -200,6 +204,7 @@ def register_error_handlers(app, spec: Mapping[str, Any]) -> None:
     app.add_error_handler(ExitusError, render_exitus_error)
     app.add_error_handler(ProblemException, render_rejection)  # replaces Connexion's own for this class
     app.add_error_handler(HTTPException, render_rejection)
+    app.add_error_handler(psycopg.Error, render_database_error)
     app.add_error_handler(sqlalchemy.exc.SQLAlchemyError, render_database_error)
     app.add_error_handler(UnicodeDecodeError, render_undecodable_body)
     app.add_error_handler(Exception, render_unexpected)

@@ -83,6 +83,11 @@ AUTH_OUTCOMES = Counter(
     "(missing, expired, bad_signature, wrong_audience, wrong_issuer, unknown_key, insufficient_scope, ...).",
     ["outcome", "reason"],
 )
+AUTH_TOKEN_CACHE = Counter(
+    "exitus_auth_token_cache_total",
+    "Bearer tokens found already verified in this process (hit: no signature check) or checked in full (miss).",
+    ["outcome"],
+)
 JWKS_REFRESHES = Counter(
     "exitus_jwks_refreshes_total",
     "Fetches of the OpenID provider's signing keys, by outcome (ok, error). On error the cached keys stay in use.",

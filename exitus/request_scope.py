@@ -1,22 +1,25 @@
 """The seam every request passes through: who is calling, and the one transaction that serves the request.
 
 Connexion resolves each `operationId` through `scoped_resolver`, which wraps the handler. For an authenticated
-operation the wrapper opens a transaction, binds it to the caller's customer (`exitus.customer_id`, for row-level
-security and auditing), records the caller as a user of that customer, and makes a `RequestScope` available to the
-handler through `current()`. Handlers never thread identity or connections through their arguments; later concerns
+operation the wrapper runs the handler in one transaction (exitus.db.Database.run) bound to the caller's customer
+(`exitus.customer_id`, for row-level security and auditing), records the caller as a user of that customer (once per
+process for an unchanged caller: KnownCallers), and makes a `RequestScope` available to the handler through
+`current()`. Handlers never thread identity or connections through their arguments; later concerns
 (metrics, audit, tracing) attach here.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy.exc
+import cachetools
+import psycopg.errors
 from connexion.context import context as connexion_context
 from connexion.utils import get_function_from_name
 
@@ -78,6 +81,7 @@ def current() -> RequestScope:
 
 def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Callable]:
     """A Connexion function resolver: imports the handler named by `operationId` and wraps it in the scope."""
+    known_callers = KnownCallers()
 
     def resolve(operation_id: str) -> Callable:
         handler = get_function_from_name(operation_id)
@@ -87,11 +91,17 @@ def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Ca
             token_info = connexion_context.get("token_info")
             if token_info is None:  # a public operation (health): no identity, no transaction
                 return _call(handler, RequestScope(database.queries, None, request_id_var.get()), args, kwargs)
-            with database.queries.transaction():
-                identity = _establish_identity(database.queries, token_info, tenant_claim)
+            caller = Caller.from_token(token_info, tenant_claim)
+
+            def serve(queries: Any) -> tuple[Any, RequestScope]:
+                identity = caller.identify(queries, known_callers)
                 note_caller(customer_id=identity.customer_id)
-                scope = RequestScope(database.queries, identity, request_id_var.get())
-                result = _call(handler, scope, args, kwargs)
+                scope = RequestScope(queries, identity, request_id_var.get())
+                if identity.user_id is not None:
+                    scope.after_commit(functools.partial(known_callers.remember, caller, identity.user_id))
+                return _call(handler, scope, args, kwargs), scope
+
+            result, scope = database.run(serve, customer_id=caller.customer_id)
             for action in scope._after_commit:
                 action()
             return result
@@ -105,7 +115,7 @@ def _call(handler: Callable, scope: RequestScope, args: tuple, kwargs: dict) -> 
     token = _current.set(scope)
     try:
         return _as_json(handler(*args, **kwargs))
-    except sqlalchemy.exc.IntegrityError as error:
+    except psycopg.errors.IntegrityError as error:
         domain_error = from_integrity_error(error)
         if domain_error is None:
             raise
@@ -125,34 +135,84 @@ def _pair(result: Any) -> tuple[Any, int]:
     return result if isinstance(result, tuple) else (result, 200)
 
 
-def _establish_identity(queries: Any, token_info: Mapping[str, Any], tenant_claim: str) -> Identity:
-    claims = token_info["claims"]
-    scopes = frozenset(token_info["scope"])
-    raw_customer = claims.get(tenant_claim)
-    customer_id = user_id = problem = None
-    if raw_customer is None:
-        problem = f"the token names no customer (claim {tenant_claim!r})"
-    elif not _is_uuid(raw_customer):
-        problem = f"the token's {tenant_claim!r} claim is not a customer id"
-    else:
-        customer_id = str(raw_customer)
-        queries.set_request_customer(customer_id=customer_id)
-        user_id = queries.upsert_user(
+@dataclass(frozen=True)
+class Caller:
+    """What a verified token says about its bearer, before the database is asked: the customer (when the tenant
+    claim holds a customer id) and the profile recorded in `users`."""
+
+    subject: str
+    scopes: frozenset[str]
+    claims: Mapping[str, Any]
+    customer_id: str | None
+    email: str | None
+    name: str | None
+    customer_problem: str | None  # why customer_id is None
+
+    @classmethod
+    def from_token(cls, token_info: Mapping[str, Any], tenant_claim: str) -> Caller:
+        claims = token_info["claims"]
+        raw_customer = claims.get(tenant_claim)
+        customer_id = problem = None
+        if raw_customer is None:
+            problem = f"the token names no customer (claim {tenant_claim!r})"
+        elif not _is_uuid(raw_customer):
+            problem = f"the token's {tenant_claim!r} claim is not a customer id"
+        else:
+            customer_id = str(raw_customer)
+        return cls(
+            subject=claims["sub"],
+            scopes=frozenset(token_info["scope"]),
+            claims=claims,
             customer_id=customer_id,
-            sub=claims["sub"],
             email=_short_text(claims.get("email"), 320),
             name=_short_text(claims.get("name") or claims.get("preferred_username") or claims.get("username"), 200),
+            customer_problem=problem,
         )
-        if user_id is None:
-            customer_id, problem = None, "the token's customer does not exist"
-    return Identity(
-        subject=claims["sub"],
-        scopes=scopes,
-        customer_id=customer_id,
-        user_id=str(user_id) if user_id else None,
-        claims=claims,
-        customer_problem=problem,
-    )
+
+    @property
+    def profile(self) -> tuple[str | None, str, str | None, str | None]:
+        return self.customer_id, self.subject, self.email, self.name
+
+    def identify(self, queries: Any, known: KnownCallers) -> Identity:
+        """The caller as a user of its customer: recorded (or its profile refreshed) in `users`, unless this process
+        has already seen it with the same profile committed."""
+        customer_id, user_id, problem = self.customer_id, None, self.customer_problem
+        if customer_id is not None:
+            user_id = known.user_id(self)
+            if user_id is None:
+                found = queries.upsert_user(customer_id=customer_id, sub=self.subject, email=self.email, name=self.name)
+                if found is None:
+                    customer_id, problem = None, "the token's customer does not exist"
+                else:
+                    user_id = str(found)
+        return Identity(
+            subject=self.subject,
+            scopes=self.scopes,
+            customer_id=customer_id,
+            user_id=user_id,
+            claims=self.claims,
+            customer_problem=problem,
+        )
+
+
+class KnownCallers:
+    """Callers whose `users` row this process has seen committed with their current profile: (customer, sub, email,
+    name) -> user id. A known caller costs no upsert, so a read is one statement. Bounded in size and age; an entry
+    is added only after the transaction that read or wrote the row has committed (a rolled-back first request must
+    not leave a user id behind that does not exist). Rows of `users` are never deleted; if that changes, so must
+    this."""
+
+    def __init__(self, maxsize: int = 10_000, ttl_seconds: float = 600.0):
+        self._cache: cachetools.TTLCache[tuple, str] = cachetools.TTLCache(maxsize=maxsize, ttl=ttl_seconds)
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe; Flask runs in a2wsgi's threads
+
+    def user_id(self, caller: Caller) -> str | None:
+        with self._lock:
+            return self._cache.get(caller.profile)
+
+    def remember(self, caller: Caller, user_id: str) -> None:
+        with self._lock:
+            self._cache[caller.profile] = user_id
 
 
 def _is_uuid(value: Any) -> bool:

@@ -505,3 +505,37 @@ def test_scopes_of(claims, scopes):
 
 def jwks_refreshes(outcome: str) -> float:
     return REGISTRY.get_sample_value("exitus_jwks_refreshes_total", {"outcome": outcome}) or 0.0
+
+
+# --- remembered tokens ------------------------------------------------------------------------------------------
+
+
+def token_cache(outcome: str) -> float:
+    return REGISTRY.get_sample_value("exitus_auth_token_cache_total", {"outcome": outcome}) or 0.0
+
+
+def test_a_token_is_checked_in_full_once_then_remembered(http, tenant):
+    token = tenant.token(subject=f"remembered-{uuid.uuid4().hex}")
+    hits, misses = token_cache("hit"), token_cache("miss")
+    for _ in range(3):
+        assert http.get("/v1/projects", headers=bearer(token)).status_code == 200
+    assert (token_cache("miss") - misses, token_cache("hit") - hits) == (1, 2)
+
+
+def test_a_remembered_token_is_checked_in_full_again_once_it_expires(own_issuer):
+    """Remembered until `exp`, never longer: past it the full check decides (here: accepted within the clock leeway,
+    so only the counters tell a remembered answer from a checked one)."""
+
+    async def scenario() -> None:
+        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID])
+        expires = int(time.time()) + 1
+        token = own_issuer.key.sign(claims_for(own_issuer.url, exp=expires))
+        misses = token_cache("miss")
+        await verifier.verify(token)
+        await verifier.verify(token)
+        assert token_cache("miss") - misses == 1
+        await asyncio.sleep(max(0.0, expires - time.time()) + 0.2)
+        await verifier.verify(token)
+        assert token_cache("miss") - misses == 2
+
+    asyncio.run(scenario())

@@ -90,10 +90,10 @@ def test_a_request_id_is_generated_when_none_or_a_bad_one_comes(logs, http):
 
 
 def test_an_unexpected_error_is_logged_once_with_the_request_ids(logs, tenant, server, monkeypatch):
-    def broken(**_params: Any) -> None:
+    def broken(_connection: Any, _params: Any) -> None:
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(server.app.database.queries, "list_projects", broken)
+    monkeypatch.setitem(server.app.database.statements, "list_projects", broken)
     request_id = f"req-{uuid.uuid4()}"
     response = tenant.api().get("/v1/projects", headers={"X-Request-ID": request_id})
     body = assert_problem(response, 500)
