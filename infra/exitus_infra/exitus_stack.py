@@ -228,12 +228,25 @@ class ExitusStack(Stack):
         )
         self.app_db_secret.apply_removal_policy(RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY)
         self.app_db_secret_attachment = self.app_db_secret.attach(self.database)
+        # The rotation functions run in the private subnets: they reach Secrets Manager (443) and the database.
         rotation_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        self.rotation_security_group = ec2.SecurityGroup(
+            self,
+            "RotationSecurityGroup",
+            vpc=self.vpc,
+            description="exitus secret rotation functions: Secrets Manager and the database only",
+            allow_all_outbound=False,
+        )
+        self.rotation_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: Secrets Manager")
+        self.rotation_security_group.add_egress_rule(
+            self.db_security_group, ec2.Port.tcp(DB_PORT), "PostgreSQL to the exitus database"
+        )
         self.app_db_rotation = self.database.add_rotation_multi_user(
             "AppUserRotation",
             secret=self.app_db_secret_attachment,
             automatically_after=Duration.days(SECRET_ROTATION_DAYS),
             vpc_subnets=rotation_subnets,
+            security_group=self.rotation_security_group,
             # The role is created by a migration; the first rotation is started by hand once it exists.
             rotate_immediately_on_update=False,
         )
@@ -242,6 +255,7 @@ class ExitusStack(Stack):
             self.master_rotation = self.database.add_rotation_single_user(
                 automatically_after=Duration.days(SECRET_ROTATION_DAYS),
                 vpc_subnets=rotation_subnets,
+                security_group=self.rotation_security_group,
                 # Not while this deploy's service update still has tasks holding the master's password.
                 rotate_immediately_on_update=False,
             )
