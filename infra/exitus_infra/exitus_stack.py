@@ -237,10 +237,8 @@ class ExitusStack(Stack):
             description="exitus secret rotation functions: Secrets Manager and the database only",
             allow_all_outbound=False,
         )
+        # The rotation setup adds the rule to (and from) the database itself.
         self.rotation_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: Secrets Manager")
-        self.rotation_security_group.add_egress_rule(
-            self.db_security_group, ec2.Port.tcp(DB_PORT), "PostgreSQL to the exitus database"
-        )
         self.app_db_rotation = self.database.add_rotation_multi_user(
             "AppUserRotation",
             secret=self.app_db_secret_attachment,
