@@ -97,7 +97,9 @@ class DatabaseBackup(Construct):
                 start_window=Duration.hours(1),
                 completion_window=Duration.hours(8),
                 delete_after=retention,
-                copy_actions=[backup.BackupPlanCopyActionProps(destination_backup_vault=copy_vault, delete_after=retention)],
+                copy_actions=[
+                    backup.BackupPlanCopyActionProps(destination_backup_vault=copy_vault, delete_after=retention)
+                ],
             )
         )
         self.selection = self.plan.add_selection(

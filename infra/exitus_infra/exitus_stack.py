@@ -102,7 +102,11 @@ class ExitusStack(Stack):
                     id="expire-trails",
                     expiration=Duration.days(365 if prod else 30),
                     transitions=(
-                        [s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=Duration.days(30))]
+                        [
+                            s3.Transition(
+                                storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=Duration.days(30)
+                            )
+                        ]
                         if prod
                         else None
                     ),
@@ -377,7 +381,7 @@ class ExitusStack(Stack):
             acknowledge(
                 definition.execution_role,
                 "IAM5[Resource::*]",
-                "ecr:GetAuthorizationToken, which only exists on Resource '*'; image pulls are scoped to the repository",
+                "ecr:GetAuthorizationToken only exists on Resource '*'; image pulls are scoped to the repository",
             )
 
         # ---------------------------------------------------------- load balancer
@@ -538,7 +542,9 @@ class ExitusStack(Stack):
         """The root filesystem is read-only; /tmp is a task volume (the image declares VOLUME /tmp, so the
         volume starts with the image's world-writable /tmp and uid 10001 can write to it)."""
         task_definition.add_volume(name=TMP_VOLUME)
-        container.add_mount_points(ecs.MountPoint(source_volume=TMP_VOLUME, container_path="/tmp", read_only=False))
+        container.add_mount_points(
+            ecs.MountPoint(source_volume=TMP_VOLUME, container_path="/tmp", read_only=False)  # noqa: S108 - task-private
+        )
 
     def _weekly_restart(self, config: Config) -> None:
         """A forced new deployment every week: no task runs with credentials older than a rotation period

@@ -46,7 +46,14 @@ class MonitoredService:
 
 class Alarms(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, prefix: str, target: MonitoredService, email: str | None, prod: bool
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prefix: str,
+        target: MonitoredService,
+        email: str | None,
+        prod: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch can only publish to a topic encrypted with a customer-managed key that lets it use the key.

@@ -166,7 +166,6 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-
 def logical(synth, type_):
     logical_id, _ = synth.one(type_)
     return logical_id

@@ -80,7 +80,11 @@ def test_latency_and_host_alarms_watch_the_target_group(any_stage):
     stage = any_stage.config.stage
     tg = logical(any_stage, "AWS::ElasticLoadBalancingV2::TargetGroup")
     latency = found[f"exitus-{stage}-p99-latency"]
-    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Threshold"]) == ("TargetResponseTime", "p99", 2)
+    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Threshold"]) == (
+        "TargetResponseTime",
+        "p99",
+        2,
+    )
     unhealthy = found[f"exitus-{stage}-unhealthy-hosts"]
     assert unhealthy["MetricName"] == "UnHealthyHostCount" and unhealthy["Threshold"] == 1
     for alarm in (latency, unhealthy):
@@ -112,7 +116,9 @@ def test_running_tasks_below_the_autoscaling_minimum(dev, prod):
 def test_database_alarms(any_stage, name, metric, operator):
     alarm = alarms(any_stage)[f"exitus-{any_stage.config.stage}-{name}"]
     assert (alarm["Namespace"], alarm["MetricName"], alarm["ComparisonOperator"]) == ("AWS/RDS", metric, operator)
-    assert alarm["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": ref(logical(any_stage, "AWS::RDS::DBInstance"))}]
+    assert alarm["Dimensions"] == [
+        {"Name": "DBInstanceIdentifier", "Value": ref(logical(any_stage, "AWS::RDS::DBInstance"))}
+    ]
 
 
 def test_connection_threshold_follows_the_instance_size(dev, prod):
@@ -122,7 +128,7 @@ def test_connection_threshold_follows_the_instance_size(dev, prod):
 
 
 def test_a_deployment_is_rolled_back_when_the_release_alarms_fire(any_stage):
-    service_id, service = any_stage.one("AWS::ECS::Service")
+    _, service = any_stage.one("AWS::ECS::Service")
     config = service["Properties"]["DeploymentConfiguration"]
     names = {a["Properties"]["AlarmName"]: k for k, a in any_stage.resources("AWS::CloudWatch::Alarm").items()}
     stage = any_stage.config.stage

@@ -32,7 +32,11 @@ def test_web_acl_runs_the_managed_rule_groups_and_a_per_ip_rate_limit(any_stage)
     assert overrides == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
 
     rate = rules["rate-limit-per-ip"]
-    assert rate["Statement"]["RateBasedStatement"] == {"Limit": 2000, "AggregateKeyType": "IP", "EvaluationWindowSec": 300}
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "Limit": 2000,
+        "AggregateKeyType": "IP",
+        "EvaluationWindowSec": 300,
+    }
     block = rate["Action"]["Block"]["CustomResponse"]
     assert block["ResponseCode"] == 429
     body = props["CustomResponseBodies"][block["CustomResponseBodyKey"]]
@@ -86,7 +90,7 @@ def trail_bucket(synth):
 
 def test_trail_bucket_is_encrypted_private_ssl_only_and_expires(dev, prod):
     for synth, days in ((dev, 30), (prod, 365)):
-        bucket_id, bucket = trail_bucket(synth)
+        _, bucket = trail_bucket(synth)
         props = bucket["Properties"]
         # ALB access logs only support SSE-S3.
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [

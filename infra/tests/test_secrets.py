@@ -9,7 +9,10 @@ from .support import as_list, container, db_secret_attachment, logical, ref, sec
 
 def rotation_schedules(synth):
     """secret attachment logical id -> RotationSchedule properties"""
-    return {s["Properties"]["SecretId"]["Ref"]: s["Properties"] for s in synth.resources("AWS::SecretsManager::RotationSchedule").values()}
+    return {
+        s["Properties"]["SecretId"]["Ref"]: s["Properties"]
+        for s in synth.resources("AWS::SecretsManager::RotationSchedule").values()
+    }
 
 
 def rotation_application(synth, schedule):
@@ -49,7 +52,9 @@ def test_rotation_functions_reach_only_secrets_manager_and_the_database(every_va
     synth = every_variant
     rotation_sg = security_group_id(synth, "exitus secret rotation")
     db_sg = security_group_id(synth, "exitus PostgreSQL")
-    _, sg = synth.one("AWS::EC2::SecurityGroup", lambda r: r["Properties"]["GroupDescription"].startswith("exitus secret"))
+    _, sg = synth.one(
+        "AWS::EC2::SecurityGroup", lambda r: r["Properties"]["GroupDescription"].startswith("exitus secret")
+    )
     egress = sg["Properties"]["SecurityGroupEgress"]
     assert [(e["CidrIp"], e["FromPort"], e["ToPort"]) for e in egress] == [("0.0.0.0/0", 443, 443)]
     to_db = [
@@ -58,10 +63,16 @@ def test_rotation_functions_reach_only_secrets_manager_and_the_database(every_va
         if e["Properties"]["GroupId"] == {"Fn::GetAtt": [rotation_sg, "GroupId"]}
     ]
     db_port = {"Fn::GetAtt": [logical(synth, "AWS::RDS::DBInstance"), "Endpoint.Port"]}
-    assert [(e["DestinationSecurityGroupId"], e["FromPort"]) for e in to_db] == [({"Fn::GetAtt": [db_sg, "GroupId"]}, db_port)]
+    assert [(e["DestinationSecurityGroupId"], e["FromPort"]) for e in to_db] == [
+        ({"Fn::GetAtt": [db_sg, "GroupId"]}, db_port)
+    ]
     private = {s for s in synth.resources("AWS::EC2::Subnet") if "private" in s}
     for app in synth.resources("AWS::Serverless::Application").values():
-        subnets = {part["Ref"] for part in app["Properties"]["Parameters"]["vpcSubnetIds"]["Fn::Join"][1] if isinstance(part, dict)}
+        subnets = {
+            part["Ref"]
+            for part in app["Properties"]["Parameters"]["vpcSubnetIds"]["Fn::Join"][1]
+            if isinstance(part, dict)
+        }
         assert subnets == private, "rotation needs the NAT route to Secrets Manager"
 
 

@@ -82,7 +82,6 @@ def test_rds_postgres_encrypted_in_isolated_subnets(any_stage):
     assert params["Properties"]["Parameters"]["rds.force_ssl"] == "1"
 
 
-
 def test_rds_credentials_are_a_generated_secret(any_stage):
     master_id = secret_id(any_stage, "db")
     secret = any_stage.resources("AWS::SecretsManager::Secret")[master_id]

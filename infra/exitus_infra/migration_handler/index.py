@@ -157,6 +157,4 @@ def is_complete(event, _context=None):
 
 def _logs(props, task_arn: str) -> str:
     task_id = task_arn.rsplit("/", 1)[-1]
-    return (
-        f"{props.get('LogGroup', '?')} stream {props.get('LogStreamPrefix', '?')}/{props['ContainerName']}/{task_id}"
-    )
+    return f"{props.get('LogGroup', '?')} stream {props.get('LogStreamPrefix', '?')}/{props['ContainerName']}/{task_id}"
