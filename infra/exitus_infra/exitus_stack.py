@@ -12,7 +12,6 @@ from aws_cdk import aws_ecs_patterns as ecs_patterns
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
@@ -593,18 +592,16 @@ class ExitusStack(Stack):
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
             "the CDK provider framework's functions: the managed policy only lets them write their logs",
         )
-        invoked = [f for f in provider.node.find_all() if isinstance(f, lambda_.Function)] + functions
-        for name in sorted({self.resolve(self.get_logical_id(f.node.default_child)) for f in invoked}):
+        # The provider's waiter invokes its isComplete/onTimeout functions, and those invoke the two handlers, by
+        # qualified ARN (Arn:*).
+        waited_on = [provider.node.find_child(name) for name in ("framework-isComplete", "framework-onTimeout")]
+        for function in sorted(waited_on + functions, key=lambda f: f.node.path):
+            name = self.resolve(self.get_logical_id(function.node.default_child))
             acknowledge(
                 provider,
                 f"IAM5[Resource::<{name}.Arn>:*]",
                 "the CDK provider framework invokes these functions by qualified ARN (version/alias suffix)",
             )
-        acknowledge(
-            provider,
-            "L1",
-            "the CDK provider framework picks its own Node.js runtime; it moves with aws-cdk-lib upgrades",
-        )
         acknowledge(
             provider,
             "SF1",

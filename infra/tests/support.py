@@ -36,6 +36,7 @@ class Synth:
         app = cdk.App(outdir=str(outdir), context=cdk_json_context())
         build_app(app=app, config=config)
         assembly = app.synth()
+        self.app = app
         self.config = config
         self.directory = Path(assembly.directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())

@@ -59,3 +59,16 @@ def test_a_new_finding_fails_synthesis(tmp_path):
 def test_an_acknowledgement_needs_a_reason():
     with pytest.raises(ValueError, match="say why"):
         acknowledge(cdk.App(), "S1", "not needed")
+
+
+def test_no_acknowledgement_is_stale(every_variant):
+    """Each acknowledgement in the code matches a finding: none silences a rule that no longer fires."""
+    (report,) = every_variant.nag_report["pluginReports"]
+    used = {(v["acknowledgedAt"], v["acknowledgedId"]) for v in report["suppressedViolations"]}
+    made = set()
+    for construct in every_variant.app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:  # data: {rule id: reason}
+                made |= {(construct.node.path, rule) for rule in entry.data if rule.startswith("AwsSolutions::")}
+    assert made, "no acknowledgements found: the metadata layout changed"
+    assert made - used == set()
