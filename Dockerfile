@@ -20,6 +20,9 @@ COPY migrations ./migrations
 RUN python -m venv --without-pip /opt/exitus
 RUN pip wheel --no-deps --wheel-dir /wheels . \
  && pip --python /opt/exitus/bin/python install /wheels/exitus-*.whl
+# The RDS CA bundle, for sslmode=verify-full (PGSSLMODE/PGSSLROOTCERT in infra/exitus_infra/exitus_stack.py). From AWS
+# over HTTPS at build time, unpinned because AWS adds CAs to it; inside the venv, so the runtime's one COPY takes it.
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /opt/exitus/share/rds-global-bundle.pem
 
 # ---- runtime: the virtualenv alone, run as an unprivileged user
 FROM ${PYTHON_IMAGE} AS runtime
@@ -31,6 +34,9 @@ ENV PATH=/opt/exitus/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     ADDR=:8080
 WORKDIR /srv
+# The only writable path when the root filesystem is read-only (the ECS task definitions mount a volume here): ECS
+# copies the image's /tmp, world-writable and sticky, into that volume, so the unprivileged user can write to it.
+VOLUME ["/tmp"]
 # Numeric, so orchestrators that insist on a non-root user (runAsNonRoot) can verify it.
 USER 10001:10001
 EXPOSE 8080

@@ -1,4 +1,5 @@
-"""Assemble the CDK app: ``exitus-registry-<stage>`` then ``exitus-<stage>``."""
+"""Assemble the CDK app: ``exitus-registry-<stage>`` and ``exitus-backup-<stage>`` (in BACKUP_REGION), then
+``exitus-<stage>``; cdk-nag's AwsSolutions checks run on all of them at synth."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from . import nag
+from .backup import BackupCopyStack
 from .config import APP_NAME, Config
 from .exitus_stack import ExitusStack
 from .registry_stack import RegistryStack
@@ -38,6 +41,14 @@ def build_app(
         description="exitus container image repository",
         termination_protection=config.is_prod,
     )
+    backup = BackupCopyStack(
+        app,
+        f"{APP_NAME}-backup-{config.stage}",
+        config=config,
+        env=cdk.Environment(account=config.account, region=config.backup_region),
+        description=f"exitus database backup copies ({config.stage}), away from {config.region}",
+        termination_protection=config.is_prod,
+    )
     service = ExitusStack(
         app,
         config.prefix,
@@ -46,11 +57,13 @@ def build_app(
         description=f"exitus API ({config.stage}): VPC, RDS PostgreSQL, ECS Fargate behind HTTPS ALB",
         termination_protection=config.is_prod,
     )
-    # The service pulls from the registry by name; deploy the registry first.
+    # The service pulls from the registry and copies backups to the backup vault, both by name: deploy them first.
     service.add_stack_dependency(registry)
+    service.add_stack_dependency(backup)
 
-    for stack in (registry, service):
+    for stack in (registry, backup, service):
         cdk.Tags.of(stack).add("Project", APP_NAME)
         cdk.Tags.of(stack).add("Stage", config.stage)
         cdk.Tags.of(stack).add("Branch", config.branch)
+    nag.add_checks(app)
     return app

@@ -19,6 +19,28 @@ CONTAINER_PORT = 8080
 DB_PORT = 5432
 DB_NAME = "exitus"
 DB_USERNAME = "exitus"
+# The service's own login role (created by a migration, see README "Secrets and rotation"); the multi-user
+# rotation alternates it with DB_APP_USERNAME + "_clone".
+DB_APP_USERNAME = "exitus_app"
+# Prometheus metrics: a listener of their own (exitus METRICS_ADDR), never routed by the load balancer.
+METRICS_PORT = 9090
+UID = 10001  # the image's unprivileged user (Dockerfile: useradd --uid 10001)
+# The RDS CA bundle the Dockerfile puts in the image, for sslmode=verify-full.
+RDS_CA_BUNDLE = "/opt/exitus/share/rds-global-bundle.pem"
+SECRET_ROTATION_DAYS = 30
+# UTC. Backups first, then maintenance, both at night in the default region (ap-southeast-2 is UTC+10/+11).
+DB_BACKUP_WINDOW = "14:00-14:30"
+DB_MAINTENANCE_WINDOW = "sun:15:00-sun:16:00"
+# Where backups are copied when BACKUP_REGION is not set: a second region in the same jurisdiction.
+BACKUP_REGION_PAIRS = {
+    "ap-southeast-2": "ap-southeast-4",
+    "ap-southeast-4": "ap-southeast-2",
+    "us-east-1": "us-west-2",
+    "us-west-2": "us-east-1",
+    "eu-west-1": "eu-central-1",
+    "eu-central-1": "eu-west-1",
+}
+SERVICE_DB_SECRETS = ("master", "app")
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "ap-southeast-2"
@@ -59,6 +81,15 @@ class Config:
     availability_zones: tuple[str, ...] = ()
     image_tag: str | None = None
     docker_context: Path = REPO_ROOT
+    # Region of the backup copies (exitus-backup-<stage>); never the stack's own region.
+    backup_region: str = "ap-southeast-4"
+    # Subscribed to the alarm topic when set.
+    alarm_email: str | None = None
+    # Which secret the service connects with: "master" until the migration creating DB_APP_USERNAME has run
+    # and exitus/<stage>/db-app has rotated once, then "app" (README "Secrets and rotation").
+    service_db_secret: str = "master"
+    # Requests per client IP in any 5 minutes before WAF answers 429.
+    waf_rate_limit: int = 2000
 
     @property
     def is_prod(self) -> bool:
@@ -122,6 +153,24 @@ class Config:
         if azs and len(availability_zones) != 2:
             raise ConfigError("AVAILABILITY_ZONES needs exactly two zones, comma-separated")
 
+        backup_region = get("BACKUP_REGION") or BACKUP_REGION_PAIRS.get(region)
+        if not backup_region:
+            raise ConfigError(f"BACKUP_REGION is required: no default backup region is known for {region}")
+        if backup_region == region:
+            raise ConfigError("BACKUP_REGION must differ from the deployment region (a copy elsewhere is the point)")
+
+        service_db_secret = get("SERVICE_DB_SECRET", "master")
+        if service_db_secret not in SERVICE_DB_SECRETS:
+            raise ConfigError(f"SERVICE_DB_SECRET must be one of {', '.join(SERVICE_DB_SECRETS)}")
+
+        waf_rate_limit = get("WAF_RATE_LIMIT", "2000")
+        if not waf_rate_limit.isdigit() or not 10 <= int(waf_rate_limit) <= 2_000_000_000:
+            raise ConfigError("WAF_RATE_LIMIT must be a whole number of requests between 10 and 2000000000")
+
+        alarm_email = get("ALARM_EMAIL")
+        if alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", alarm_email):
+            raise ConfigError(f"ALARM_EMAIL is not an email address: {alarm_email!r}")
+
         return cls(
             stage=stage,
             branch=get("BRANCH", "main"),
@@ -135,4 +184,8 @@ class Config:
             region=region,
             availability_zones=availability_zones,
             image_tag=get("IMAGE_TAG"),
+            backup_region=backup_region,
+            alarm_email=alarm_email,
+            service_db_secret=service_db_secret,
+            waf_rate_limit=int(waf_rate_limit),
         )

@@ -8,6 +8,10 @@ changes on every new image (tag or asset hash) or environment change, so the
 migration runs on each deploy that ships something new. The ECS service
 declares a dependency on this resource, so CloudFormation only updates the
 service after the migration succeeded.
+
+The handler stops the task itself a little before the provider's total
+timeout (the provider framework gives up without calling it), and does
+nothing during a stack rollback.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
+
+from .nag import acknowledge
 
 HANDLER_DIR = Path(__file__).resolve().parent / "migration_handler"
 
@@ -45,6 +51,8 @@ class MigrationRunner(Construct):
         log_retention: logs.RetentionDays,
         timeout_minutes: int = 30,
     ) -> None:
+        if timeout_minutes < 5:
+            raise ValueError("timeout_minutes: the handler needs a few polls of slack before the provider gives up")
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -52,7 +60,7 @@ class MigrationRunner(Construct):
             return lambda_.Function(
                 self,
                 fid,
-                runtime=lambda_.Runtime.PYTHON_3_12,
+                runtime=lambda_.Runtime.PYTHON_3_14,
                 architecture=lambda_.Architecture.ARM_64,
                 handler=handler,
                 code=lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"]),
@@ -65,18 +73,19 @@ class MigrationRunner(Construct):
 
         on_event = function("OnEvent", "index.on_event")
         is_complete = function("IsComplete", "index.is_complete")
+        self.on_event, self.is_complete = on_event, is_complete
 
         cluster_condition = {"ArnEquals": {"ecs:cluster": cluster.cluster_arn}}
+        family_revisions = stack.format_arn(
+            service="ecs", resource="task-definition", resource_name=f"{task_definition_family}:*"
+        )
         on_event.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ecs:RunTask"],
-                resources=[
-                    stack.format_arn(
-                        service="ecs", resource="task-definition", resource_name=f"{task_definition_family}:*"
-                    )
-                ],
-                conditions=cluster_condition,
-            )
+            iam.PolicyStatement(actions=["ecs:RunTask"], resources=[family_revisions], conditions=cluster_condition)
+        )
+        acknowledge(
+            on_event,
+            f"IAM5[Resource::{stack.resolve(family_revisions)}]",
+            "any revision of the migration task family (each deploy registers a new one), in this cluster only",
         )
         passed_roles = [task_definition.task_role.role_arn]
         if task_definition.execution_role is not None:
@@ -88,12 +97,20 @@ class MigrationRunner(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
             )
         )
+        # Is this Update a rollback? Only this stack's own status.
+        on_event.add_to_role_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])
+        )
+        cluster_tasks = stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster_name}/*")
         is_complete.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["ecs:DescribeTasks"],
-                resources=[stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster_name}/*")],
-                conditions=cluster_condition,
+                actions=["ecs:DescribeTasks", "ecs:StopTask"], resources=[cluster_tasks], conditions=cluster_condition
             )
+        )
+        acknowledge(
+            is_complete,
+            f"IAM5[Resource::{stack.resolve(cluster_tasks)}]",
+            "task ids are only known at run time; limited to this cluster's tasks (and by the ecs:cluster condition)",
         )
 
         provider = cr.Provider(
@@ -106,8 +123,10 @@ class MigrationRunner(Construct):
             log_group=logs.LogGroup(
                 self, "ProviderLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
             ),
+            # Its logging would need logs:* on Resource "*" (vended log delivery); every poll is in the handlers' logs.
             disable_waiter_state_machine_logging=True,
         )
+        self.provider = provider
 
         self.resource = CustomResource(
             self,
@@ -122,6 +141,8 @@ class MigrationRunner(Construct):
                 "SecurityGroups": [sg.security_group_id for sg in security_groups],
                 "LogGroup": log_group.log_group_name,
                 "LogStreamPrefix": log_stream_prefix,
+                # Two polls short of the provider's limit: the handler stops the task and says why.
+                "TimeoutSeconds": str(timeout_minutes * 60 - 30),
             },
         )
         # RunTask only once the task can actually start: its roles and their

@@ -36,6 +36,7 @@ class Synth:
         app = cdk.App(outdir=str(outdir), context=cdk_json_context())
         build_app(app=app, config=config)
         assembly = app.synth()
+        self.app = app
         self.config = config
         self.directory = Path(assembly.directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
@@ -45,6 +46,8 @@ class Synth:
                 path = self.directory / artifact["properties"]["templateFile"]
                 self.json[name] = json.loads(path.read_text())
         self._templates: dict[str, Template] = {}
+        # Written by the cdk-nag validation plugin (build_app adds it); synthesis raises if it found anything.
+        self.nag_report = json.loads((self.directory / "validation-report.json").read_text())
 
     @property
     def service_name(self) -> str:
@@ -53,6 +56,10 @@ class Synth:
     @property
     def registry_name(self) -> str:
         return f"exitus-registry-{self.config.stage}"
+
+    @property
+    def backup_name(self) -> str:
+        return f"exitus-backup-{self.config.stage}"
 
     def template(self, stack: str | None = None) -> Template:
         stack = stack or self.service_name
@@ -81,3 +88,85 @@ def make_config(**overrides) -> Config:
         if v is None:
             env.pop(k, None)
     return Config.from_env(env)
+
+
+# ------------------------------------------------------------ template helpers
+
+
+def ref(logical_id):
+    return {"Ref": logical_id}
+
+
+def group_id(logical_id):
+    return {"Fn::GetAtt": [logical_id, "GroupId"]}
+
+
+def tag(resource, key):
+    for t in resource["Properties"].get("Tags", []):
+        if t["Key"] == key:
+            return t["Value"]
+    return None
+
+
+def subnets_by_type(synth):
+    out = {}
+    for logical_id, subnet in synth.resources("AWS::EC2::Subnet").items():
+        out.setdefault(tag(subnet, "aws-cdk:subnet-type"), []).append(logical_id)
+    return out
+
+
+def container(synth, family_suffix):
+    _, task_def = synth.one(
+        "AWS::ECS::TaskDefinition",
+        lambda r: r["Properties"]["Family"] == f"exitus-{synth.config.stage}-{family_suffix}",
+    )
+    (definition,) = task_def["Properties"]["ContainerDefinitions"]
+    return task_def, definition
+
+
+def security_group_id(synth, description_start):
+    logical_id, _ = synth.one(
+        "AWS::EC2::SecurityGroup", lambda r: r["Properties"]["GroupDescription"].startswith(description_start)
+    )
+    return logical_id
+
+
+def secret_id(synth, name_suffix):
+    logical_id, _ = synth.one(
+        "AWS::SecretsManager::Secret", lambda r: r["Properties"]["Name"] == f"exitus/{synth.config.stage}/{name_suffix}"
+    )
+    return logical_id
+
+
+def db_secret_attachment(synth, name_suffix="db"):
+    """The attached secret (host, port, dbname added): the master's ("db") or the service role's ("db-app")."""
+    secret = secret_id(synth, name_suffix)
+    logical_id, _ = synth.one(
+        "AWS::SecretsManager::SecretTargetAttachment", lambda r: r["Properties"]["SecretId"] == ref(secret)
+    )
+    return logical_id
+
+
+def iter_statements(synth):
+    for stack, template in synth.json.items():
+        for logical_id, res in template["Resources"].items():
+            if res["Type"] == "AWS::IAM::Policy":
+                docs = [res["Properties"]["PolicyDocument"]]
+            elif res["Type"] == "AWS::IAM::Role":
+                docs = [p["PolicyDocument"] for p in res["Properties"].get("Policies", [])]
+            elif res["Type"] == "AWS::IAM::ManagedPolicy":
+                docs = [res["Properties"]["PolicyDocument"]]
+            else:
+                continue
+            for doc in docs:
+                for statement in doc["Statement"]:
+                    yield stack, logical_id, statement
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def logical(synth, type_):
+    logical_id, _ = synth.one(type_)
+    return logical_id

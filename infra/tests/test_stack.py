@@ -5,73 +5,19 @@ import re
 
 from aws_cdk.assertions import Match
 
-from .support import CERT_ARN
-
-# ----------------------------------------------------------------- helpers
-
-
-def ref(logical_id):
-    return {"Ref": logical_id}
-
-
-def group_id(logical_id):
-    return {"Fn::GetAtt": [logical_id, "GroupId"]}
-
-
-def tag(resource, key):
-    for t in resource["Properties"].get("Tags", []):
-        if t["Key"] == key:
-            return t["Value"]
-    return None
-
-
-def subnets_by_type(synth):
-    out = {}
-    for logical_id, subnet in synth.resources("AWS::EC2::Subnet").items():
-        out.setdefault(tag(subnet, "aws-cdk:subnet-type"), []).append(logical_id)
-    return out
-
-
-def container(synth, family_suffix):
-    _, task_def = synth.one(
-        "AWS::ECS::TaskDefinition",
-        lambda r: r["Properties"]["Family"] == f"exitus-{synth.config.stage}-{family_suffix}",
-    )
-    (definition,) = task_def["Properties"]["ContainerDefinitions"]
-    return task_def, definition
-
-
-def security_group_id(synth, description_start):
-    logical_id, _ = synth.one(
-        "AWS::EC2::SecurityGroup", lambda r: r["Properties"]["GroupDescription"].startswith(description_start)
-    )
-    return logical_id
-
-
-def db_secret_attachment(synth):
-    logical_id, _ = synth.one("AWS::SecretsManager::SecretTargetAttachment")
-    return logical_id
-
-
-def iter_statements(synth):
-    for stack, template in synth.json.items():
-        for logical_id, res in template["Resources"].items():
-            if res["Type"] == "AWS::IAM::Policy":
-                docs = [res["Properties"]["PolicyDocument"]]
-            elif res["Type"] == "AWS::IAM::Role":
-                docs = [p["PolicyDocument"] for p in res["Properties"].get("Policies", [])]
-            elif res["Type"] == "AWS::IAM::ManagedPolicy":
-                docs = [res["Properties"]["PolicyDocument"]]
-            else:
-                continue
-            for doc in docs:
-                for statement in doc["Statement"]:
-                    yield stack, logical_id, statement
-
-
-def as_list(value):
-    return value if isinstance(value, list) else [value]
-
+from .support import (
+    CERT_ARN,
+    as_list,
+    container,
+    db_secret_attachment,
+    group_id,
+    iter_statements,
+    logical,
+    ref,
+    secret_id,
+    security_group_id,
+    subnets_by_type,
+)
 
 # ----------------------------------------------------------------- network
 
@@ -125,7 +71,7 @@ def test_rds_postgres_encrypted_in_isolated_subnets(any_stage):
     assert props["Port"] == "5432"
 
     _, subnet_group = any_stage.one("AWS::RDS::DBSubnetGroup")
-    assert props["DBSubnetGroupName"] == ref(_logical(any_stage, "AWS::RDS::DBSubnetGroup"))
+    assert props["DBSubnetGroupName"] == ref(logical(any_stage, "AWS::RDS::DBSubnetGroup"))
     isolated = sorted(subnets_by_type(any_stage)["Isolated"])
     assert sorted(s["Ref"] for s in subnet_group["Properties"]["SubnetIds"]) == isolated
 
@@ -136,13 +82,9 @@ def test_rds_postgres_encrypted_in_isolated_subnets(any_stage):
     assert params["Properties"]["Parameters"]["rds.force_ssl"] == "1"
 
 
-def _logical(synth, type_):
-    logical_id, _ = synth.one(type_)
-    return logical_id
-
-
 def test_rds_credentials_are_a_generated_secret(any_stage):
-    secret_id, secret = any_stage.one("AWS::SecretsManager::Secret")
+    master_id = secret_id(any_stage, "db")
+    secret = any_stage.resources("AWS::SecretsManager::Secret")[master_id]
     generate = secret["Properties"]["GenerateSecretString"]
     assert json.loads(generate["SecretStringTemplate"]) == {"username": "exitus"}
     assert generate["GenerateStringKey"] == "password"
@@ -150,17 +92,17 @@ def test_rds_credentials_are_a_generated_secret(any_stage):
 
     _, db = any_stage.one("AWS::RDS::DBInstance")
     password = json.dumps(db["Properties"]["MasterUserPassword"])
-    assert "resolve:secretsmanager" in password and secret_id in password
+    assert "resolve:secretsmanager" in password and master_id in password
     username = json.dumps(db["Properties"]["MasterUsername"])
-    assert "resolve:secretsmanager" in username and secret_id in username and "SecretString:username" in username
+    assert "resolve:secretsmanager" in username and master_id in username and "SecretString:username" in username
 
     # The attachment adds host/port/dbname/engine to the secret JSON.
     any_stage.template().has_resource_properties(
         "AWS::SecretsManager::SecretTargetAttachment",
         {
-            "SecretId": ref(secret_id),
+            "SecretId": ref(master_id),
             "TargetType": "AWS::RDS::DBInstance",
-            "TargetId": ref(_logical(any_stage, "AWS::RDS::DBInstance")),
+            "TargetId": ref(logical(any_stage, "AWS::RDS::DBInstance")),
         },
     )
 
@@ -178,14 +120,15 @@ def test_rds_protection_per_stage(dev, prod):
     assert prod_db["Properties"]["MultiAZ"] is True
     assert prod_db["DeletionPolicy"] == "Retain"
     assert prod_db["UpdateReplacePolicy"] == "Retain"
-    _, prod_secret = prod.one("AWS::SecretsManager::Secret")
-    assert prod_secret["DeletionPolicy"] == "Retain"
+    for secret in prod.resources("AWS::SecretsManager::Secret").values():
+        assert secret["DeletionPolicy"] == "Retain"
     assert prod.manifest["artifacts"][prod.service_name]["properties"].get("terminationProtection") is True
 
 
-def test_database_security_group_only_admits_the_app_on_5432(any_stage):
+def test_database_security_group_only_admits_the_app_and_rotation_on_5432(any_stage):
     db_sg = security_group_id(any_stage, "exitus PostgreSQL")
     app_sg = security_group_id(any_stage, "exitus tasks")
+    rotation_sg = security_group_id(any_stage, "exitus secret rotation")
     _, db_sg_res = any_stage.one(
         "AWS::EC2::SecurityGroup", lambda r: r["Properties"]["GroupDescription"].startswith("exitus PostgreSQL")
     )
@@ -196,16 +139,19 @@ def test_database_security_group_only_admits_the_app_on_5432(any_stage):
         for r in any_stage.resources("AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == group_id(db_sg)
     ]
-    assert rules == [
-        {
-            "Description": "PostgreSQL from the exitus tasks",
-            "FromPort": 5432,
-            "ToPort": 5432,
-            "IpProtocol": "tcp",
-            "GroupId": group_id(db_sg),
-            "SourceSecurityGroupId": group_id(app_sg),
-        }
-    ]
+    by_source = {r["SourceSecurityGroupId"]["Fn::GetAtt"][0]: r for r in rules}
+    assert set(by_source) == {app_sg, rotation_sg} and len(rules) == 2
+    assert by_source[app_sg] == {
+        "Description": "PostgreSQL from the exitus tasks",
+        "FromPort": 5432,
+        "ToPort": 5432,
+        "IpProtocol": "tcp",
+        "GroupId": group_id(db_sg),
+        "SourceSecurityGroupId": group_id(app_sg),
+    }
+    # The rotation functions reach the instance on its endpoint port (5432).
+    db_id = logical(any_stage, "AWS::RDS::DBInstance")
+    assert by_source[rotation_sg]["FromPort"] == {"Fn::GetAtt": [db_id, "Endpoint.Port"]}
 
 
 def test_service_security_group_only_admits_the_load_balancer(any_stage):
@@ -238,6 +184,7 @@ def test_service_security_group_only_admits_the_load_balancer(any_stage):
 
 def test_container_gets_db_secret_as_secret_not_environment(any_stage):
     _, api = container(any_stage, "api")
+    # SERVICE_DB_SECRET defaults to the master until the service role exists (test_secrets.py covers "app").
     attachment = db_secret_attachment(any_stage)
     assert api["Secrets"] == [{"Name": "DB_SECRET", "ValueFrom": ref(attachment)}]
     env = {e["Name"]: e["Value"] for e in api["Environment"]}
@@ -249,6 +196,9 @@ def test_container_gets_db_secret_as_secret_not_environment(any_stage):
         "OPENID_PROVIDER_URL": "https://cognito-idp.ap-southeast-2.amazonaws.com/ap-southeast-2_TEST",
         "OAUTH_CLIENT_ID": "test-client-id",
         "ADDR": ":8080",
+        "METRICS_ADDR": ":9090",
+        "PGSSLMODE": "verify-full",
+        "PGSSLROOTCERT": "/opt/exitus/share/rds-global-bundle.pem",
     }
     assert api["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
     assert api["Command"] == ["exitus", "serve"]
@@ -303,7 +253,7 @@ def test_target_group_health_check_path(any_stage):
 def test_https_listener_with_certificate(any_stage):
     tpl = any_stage.template()
     tpl.resource_count_is("AWS::ElasticLoadBalancingV2::Listener", 2)
-    tg = _logical(any_stage, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    tg = logical(any_stage, "AWS::ElasticLoadBalancingV2::TargetGroup")
     tpl.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener",
         {
@@ -359,7 +309,7 @@ def test_metrics_endpoint_not_public(any_stage):
 
 
 def test_route53_alias_record_for_domain(any_stage):
-    alb = _logical(any_stage, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    alb = logical(any_stage, "AWS::ElasticLoadBalancingV2::LoadBalancer")
     any_stage.template().resource_count_is("AWS::Route53::RecordSet", 1)
     any_stage.template().has_resource_properties(
         "AWS::Route53::RecordSet",
@@ -416,7 +366,7 @@ def test_migration_runs_before_the_service_updates(any_stage):
     _, service = any_stage.one("AWS::ECS::Service")
     assert migration_id in service["DependsOn"]
     depends = set(migration["DependsOn"])
-    assert _logical(any_stage, "AWS::RDS::DBInstance") in depends
+    assert logical(any_stage, "AWS::RDS::DBInstance") in depends
     db_ingress = [
         k
         for k, v in any_stage.resources("AWS::EC2::SecurityGroupIngress").items()

@@ -9,11 +9,20 @@ Used with the CDK provider framework (aws_cdk.custom_resources.Provider):
   deployment before the ECS service is updated (the service depends on this
   resource), so CloudFormation rolls the stack back.
 
-Delete is a no-op: migrations are never rolled back by infrastructure.
+Rollback is a no-op: an Update that CloudFormation sends while the stack is
+rolling back (the old properties coming back) starts nothing, and Delete
+never does anything. Migrations are never rolled back (or re-applied) by
+infrastructure.
+
+A task never outlives the deployment that started it: past ``TimeoutSeconds``
+(set below the provider's total timeout, so this code still runs), or when
+polling fails for a reason other than throttling, ``is_complete`` stops the
+task before failing the resource.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 
@@ -21,6 +30,11 @@ LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
 STARTED_BY = "cfn-migration"
+# Stack states in which an Update carries the previous properties back.
+ROLLBACK_STATES = frozenset({"UPDATE_ROLLBACK_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
+# Polling errors worth another poll rather than a failed deployment.
+TRANSIENT_ERRORS = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "ServerException"})
+SKIPPED = "rollback"
 
 
 def _ecs():
@@ -29,8 +43,23 @@ def _ecs():
     return boto3.client("ecs")
 
 
+def _cloudformation():
+    import boto3
+
+    return boto3.client("cloudformation")
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
 def _props(event):
     return event["ResourceProperties"]
+
+
+def _stack_rolling_back(stack_id: str) -> bool:
+    (stack,) = _cloudformation().describe_stacks(StackName=stack_id)["Stacks"]
+    return stack["StackStatus"] in ROLLBACK_STATES
 
 
 def on_event(event, _context=None):
@@ -40,6 +69,10 @@ def on_event(event, _context=None):
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
     if request not in ("Create", "Update"):
         raise ValueError(f"unknown request type {request!r}")
+    if request == "Update" and _stack_rolling_back(event["StackId"]):
+        # The previous image's `migrate up` against the newer schema would at best do nothing.
+        LOG.info("stack is rolling back: not running migrations")
+        return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": {"Skipped": SKIPPED}}
 
     props = _props(event)
     response = _ecs().run_task(
@@ -65,18 +98,47 @@ def on_event(event, _context=None):
     return {"PhysicalResourceId": task_arn, "Data": {"TaskArn": task_arn}}
 
 
+def _stop(ecs, cluster: str, task_arn: str, reason: str) -> None:
+    try:
+        ecs.stop_task(cluster=cluster, task=task_arn, reason=reason[:255])
+        LOG.info("stopped migration task %s: %s", task_arn, reason)
+    except Exception:  # the failure being reported matters more than this one
+        LOG.exception("could not stop migration task %s", task_arn)
+
+
+def _error_code(error: Exception) -> str | None:
+    response = getattr(error, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
 def is_complete(event, _context=None):
-    if event["RequestType"] == "Delete":
+    if event["RequestType"] == "Delete" or (event.get("Data") or {}).get("Skipped") == SKIPPED:
         return {"IsComplete": True}
 
     props = _props(event)
+    cluster = props["Cluster"]
     task_arn = event["PhysicalResourceId"]
-    response = _ecs().describe_tasks(cluster=props["Cluster"], tasks=[task_arn])
+    ecs = _ecs()
+    try:
+        response = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])
+    except Exception as error:
+        if _error_code(error) in TRANSIENT_ERRORS:
+            LOG.warning("describe_tasks throttled, polling again: %s", error)
+            return {"IsComplete": False}
+        _stop(ecs, cluster, task_arn, f"deployment failed while waiting: {error}")
+        raise
     tasks = response.get("tasks") or []
     if not tasks:
         raise RuntimeError(f"migration task {task_arn} not found: {response.get('failures')}")
     task = tasks[0]
     if task.get("lastStatus") != "STOPPED":
+        timeout = int(props.get("TimeoutSeconds", 0))
+        created = task.get("createdAt")
+        if timeout and created is not None and (_now() - created).total_seconds() > timeout:
+            _stop(ecs, cluster, task_arn, f"migration exceeded {timeout} s")
+            raise RuntimeError(
+                f"migration task {task_arn} ran longer than {timeout} s and was stopped; logs: {_logs(props, task_arn)}"
+            )
         LOG.info("migration task %s is %s", task_arn, task.get("lastStatus"))
         return {"IsComplete": False}
 
@@ -88,6 +150,11 @@ def is_complete(event, _context=None):
         return {"IsComplete": True, "Data": {"TaskArn": task_arn, "ExitCode": "0"}}
 
     reason = (container or {}).get("reason") or task.get("stoppedReason") or "unknown"
+    raise RuntimeError(
+        f"migration task {task_arn} failed (exit code {exit_code}, reason: {reason}); logs: {_logs(props, task_arn)}"
+    )
+
+
+def _logs(props, task_arn: str) -> str:
     task_id = task_arn.rsplit("/", 1)[-1]
-    logs = f"{props.get('LogGroup', '?')} stream {props.get('LogStreamPrefix', '?')}/{container_name}/{task_id}"
-    raise RuntimeError(f"migration task {task_arn} failed (exit code {exit_code}, reason: {reason}); logs: {logs}")
+    return f"{props.get('LogGroup', '?')} stream {props.get('LogStreamPrefix', '?')}/{props['ContainerName']}/{task_id}"
