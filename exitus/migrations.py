@@ -34,7 +34,9 @@ def expected_migration_ids() -> frozenset[str]:
 
 @contextlib.contextmanager
 def _locked_backend(database_url: str) -> Iterator:
-    lock_engine = create_engine(database_url, poolclass=NullPool, hide_parameters=True)
+    # Autocommit: the session-level lock needs no transaction, and a connection left idle in one for the whole run
+    # would be cut by idle_in_transaction_session_timeout (set on RDS: infra/).
+    lock_engine = create_engine(database_url, poolclass=NullPool, hide_parameters=True, isolation_level="AUTOCOMMIT")
     try:
         with lock_engine.connect() as lock:
             lock.execute(text("select pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
@@ -44,7 +46,6 @@ def _locked_backend(database_url: str) -> Iterator:
             finally:
                 backend.connection.close()
                 lock.execute(text("select pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-                lock.commit()
     finally:
         lock_engine.dispose()
 

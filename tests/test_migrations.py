@@ -141,3 +141,13 @@ def test_readiness_fails_until_the_database_is_migrated(config, fresh_url):
             assert ready.json() == {"status": "ok"}
     finally:
         server.stop()
+
+
+def test_the_lock_holder_is_not_left_idle_in_a_transaction(fresh_url):
+    """The advisory lock is held for the whole run: in a transaction, idle_in_transaction_session_timeout (set on
+    RDS) would cut it."""
+    with migrations._locked_backend(fresh_url), psycopg.connect(libpq(fresh_url)) as probe:
+        states = probe.execute(
+            "select state from pg_stat_activity where query like 'select pg_advisory_lock%' and pid <> pg_backend_pid()"
+        ).fetchall()
+    assert states == [("idle",)]
