@@ -20,7 +20,7 @@ from exitus.dev.postgres import LocalPostgres
 from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
-ALL = ["0001.schema", "0002.row-level-security"]
+ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans"]
 NEWEST_FIRST = list(reversed(ALL))
 
 
@@ -47,6 +47,24 @@ def public_tables(url: str) -> set[str]:
 def row_security(url: str, table: str) -> bool:
     with psycopg.connect(libpq(url)) as conn:
         return conn.execute("select relrowsecurity from pg_class where relname = %s", (table,)).fetchone()[0]
+
+
+def statistics_objects(url: str) -> set[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        return {row[0] for row in conn.execute("select stxname from pg_statistic_ext")}
+
+
+def index_names(url: str) -> set[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        return {row[0] for row in conn.execute("select indexname from pg_indexes where schemaname = 'public'")}
+
+
+TRIGRAM_INDEXES_UNDER_RLS = {
+    "issues_subject_trgm_idx",
+    "issues_content_trgm_idx",
+    "comments_content_trgm_idx",
+    "projects_name_trgm_idx",
+}
 
 
 def applied_ids(url: str) -> list[str]:
@@ -79,11 +97,17 @@ def test_expected_ids_match_the_migrations_directory(fresh_url):
 
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
-    assert row_security(fresh_url, "projects") is True
+    assert statistics_objects(fresh_url) == {"issues_scope_stats", "comments_scope_stats"}
+    assert TRIGRAM_INDEXES_UNDER_RLS.isdisjoint(index_names(fresh_url))
+    assert "customers_name_trgm_idx" in index_names(fresh_url)
     assert migrations.down(fresh_url) == [ALL[-1]]  # one step: the newest only
     assert applied_ids(fresh_url) == ALL[:-1]
+    assert statistics_objects(fresh_url) == set()
+    assert index_names(fresh_url) >= TRIGRAM_INDEXES_UNDER_RLS
+    assert row_security(fresh_url, "projects") is True
+    assert migrations.down(fresh_url) == [ALL[-2]]
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL)) == NEWEST_FIRST[1:]
+    assert migrations.down(fresh_url, steps=len(ALL)) == NEWEST_FIRST[2:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]
