@@ -23,6 +23,7 @@ from exitus.metrics import serve_metrics
 from exitus.request_scope import scoped_resolver
 from exitus.resources import SPEC_FILE
 from exitus.tracing import instrument_app
+from exitus.validation import VALIDATORS
 
 log = logging.getLogger("exitus.app")
 
@@ -68,6 +69,7 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
         resolver=Resolver(function_resolver=scoped_resolver(database, config.tenant_claim)),
         strict_validation=True,
         validate_responses=validate_responses,
+        validator_map=VALIDATORS,
     )
     register_error_handlers(app, spec)
     app.add_middleware(
