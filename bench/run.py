@@ -37,7 +37,7 @@ import httpx
 import psycopg
 
 from bench import measure, report
-from bench import seed_interim as seeding
+from bench.seed import seed
 from bench.stack import INHERITED_VARIABLES, ROOT, ExitusProcess, exitus_env, traversable_tempdir, user_token
 from exitus import migrations
 from exitus.dev.issuer import DevIssuer
@@ -145,36 +145,34 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 # ---------------------------------------------------------------------------------------------------------- seeding
 
 
-def _seed_fingerprint() -> str:
-    return hashlib.sha256(Path(seeding.__file__).read_bytes()).hexdigest()[:16]
+def database_name(issues: int) -> str:
+    return f"seed_{issues}"  # as bench/datasize.py names it: the two share the cluster and its seeded databases
 
 
-def seeded_database(postgres: LocalPostgres, label: str, issues: int, seeds_dir: Path, *, reseed: bool, log) -> dict:
-    """A database holding `issues` seeded issues: reused when seeded before by the same seeding code (the manifest
-    file is written last, so an interrupted seeding is redone), else seeded now and analysed."""
-    database = f"bench_{label}"
-    manifest_file = seeds_dir / f"{label}.json"
-    fingerprint = _seed_fingerprint()
-    url = postgres.url(database)
-    if not reseed and manifest_file.exists():
-        saved = json.loads(manifest_file.read_text())
-        if saved.get("fingerprint") == fingerprint and _database_exists(postgres, database):
-            migrations.up(url)  # migrations added since the seeding (indexes, say) apply to the kept data
-            log(f"{label}: reusing the seeded database {database}")
-            return saved["manifest"]
-    log(f"{label}: seeding {issues} issues into {database} ...")
+def seeded_database(postgres: LocalPostgres, issues: int, *, reseed: bool, log: Callable[[str], None]) -> dict:
+    """The manifest of a database holding `issues` seeded issues (bench/seed.py), seeded now unless an earlier run
+    did. Its manifest file, beside the cluster, is written last: an interrupted seeding is redone. A reused database
+    gets the migrations added since, and ANALYZE if there were any (new statistics objects are empty until then)."""
+    database = database_name(issues)
+    manifest_file = postgres.datadir.parent / f"manifest-{issues}.json"
+    admin = postgres.libpq_dsn(database, "postgres")
+    if not reseed and manifest_file.exists() and _database_exists(postgres, database):
+        if migrations.up(postgres.url(database)):
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("analyze")
+        log(f"{issues} issues: reusing the seeded database {database}")
+        return json.loads(manifest_file.read_text())
+    log(f"{issues} issues: seeding {database} ...")
     started = time.monotonic()
-    postgres.drop_database(database)
     manifest_file.unlink(missing_ok=True)
+    postgres.drop_database(database)
     url = postgres.create_database(database)
-    migrations.up(url)
-    manifest = dataclasses.asdict(seeding.seed(url, issues))
-    with psycopg.connect(postgres.libpq_dsn(database, "postgres"), autocommit=True) as conn:
-        conn.execute("vacuum (analyze)")  # planner statistics and the visibility map, as a settled database has
-    seeds_dir.mkdir(parents=True, exist_ok=True)
-    manifest_file.write_text(json.dumps({"fingerprint": fingerprint, "issues": issues, "manifest": manifest}))
-    log(f"{label}: seeded in {time.monotonic() - started:.0f} s")
-    return manifest
+    manifest = seed(url, issues)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("analyze")  # whatever the seeding did: the planner must know the data
+    manifest_file.write_text(json.dumps(dataclasses.asdict(manifest), indent=2))
+    log(f"{issues} issues: seeded in {time.monotonic() - started:.0f} s")
+    return dataclasses.asdict(manifest)
 
 
 def _database_exists(postgres: LocalPostgres, database: str) -> bool:
@@ -309,8 +307,8 @@ def write_data_file(path: Path, fixture: Fixture, postgres: LocalPostgres, threa
 def size_fixture(
     postgres: LocalPostgres, issuer: DevIssuer, label: str, issues: int, options: Options, logs: Path, log
 ) -> Iterator[Fixture]:
-    manifest = seeded_database(postgres, label, issues, options.workdir / "seeds", reseed=options.reseed, log=log)
-    database = f"bench_{label}"
+    manifest = seeded_database(postgres, issues, reseed=options.reseed, log=log)
+    database = database_name(issues)
     url = postgres.url(database)
     probe = f"/v1/projects/{manifest['project_id']}/issues/{manifest['issue_ids'][0]}"
     exitus = ExitusProcess(exitus_env(url, issuer.url, **exitus_settings(options)), logs / f"exitus-{label}.log")
@@ -532,21 +530,23 @@ def _one_line(label: str, r: dict) -> str:
 
 def _postgres_can_enter(path: Path) -> bool:
     """Whether PostgreSQL, run as the `postgres` user when we are root, can reach a directory under `path`."""
-    if os.geteuid() != 0:
-        return True
-    return all(d.stat().st_mode & 0o001 for d in [path, *path.parents] if d.exists())
+    return os.geteuid() != 0 or all(d.stat().st_mode & 0o001 for d in [path, *path.parents] if d.exists())
 
 
 def cluster_dir(workdir: Path) -> Path:
-    """Where the benchmark's cluster lives: in the work directory, unless we are root and the `postgres` user cannot
-    enter it (a clone under /root): then a directory of this clone's own under /var/tmp, kept between runs."""
+    """Where the benchmark's cluster lives: `<workdir>/pg` (shared with bench/datasize.py), unless we are root and the
+    `postgres` user cannot enter the work directory's parents (a clone under /root): then a directory of this
+    clone's own under /var/tmp, kept between runs. Seeded databases' manifests live beside the cluster."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        workdir.chmod(0o755)
     if _postgres_can_enter(workdir):
-        return workdir / "postgres"
-    digest = hashlib.sha256(str(workdir).encode()).hexdigest()[:12]
+        return workdir / "pg"
+    digest = hashlib.sha256(str(workdir.resolve()).encode()).hexdigest()[:12]
     fallback = Path("/var/tmp") / f"exitus-bench-{digest}"
     fallback.mkdir(exist_ok=True)
-    os.chmod(fallback, 0o755)
-    return fallback / "postgres"
+    fallback.chmod(0o755)
+    return fallback / "pg"
 
 
 def machine_facts(postgres: LocalPostgres) -> dict:
