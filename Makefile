@@ -6,14 +6,16 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_TOOLS := node_modules/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak fuzz
+.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench fuzz
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
 	@echo "make test        ruff, spec lint, and the test suite against a throwaway PostgreSQL (branch coverage >= 90%)"
 	@echo "make infra-test  synthesize the AWS CDK app offline and check it"
 	@echo "make fuzz        schemathesis with a large budget (EXITUS_FUZZ_EXAMPLES=100, EXITUS_FUZZ_MAX_TIME=900 s, EXITUS_FUZZ_SEED)"
+	@echo "make bench       exitus vs a bare Flask reference and /healthz at 10k/100k/1M issues (~30 min; BENCH_ARGS; bench/README.md)"
 	@echo "make soak        10 minutes of mixed load at 64 connections on a local stack (SOAK_DURATION, SOAK_CONNECTIONS; bench/README.md)"
 	@echo "make format      apply ruff's formatting and safe fixes"
 	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
@@ -52,6 +54,10 @@ test: lint spec-lint pytest
 
 soak: $(INSTALLED)
 	$(BIN)/python -m bench.soak
+
+# Needs wrk (apt-get install wrk). Keeps its PostgreSQL cluster and seeded databases in .bench/ between runs.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 fuzz: $(INSTALLED)
 	EXITUS_FUZZ_EXAMPLES=$${EXITUS_FUZZ_EXAMPLES:-100} EXITUS_FUZZ_MAX_TIME=$${EXITUS_FUZZ_MAX_TIME:-900} \
