@@ -33,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply, revert or list database migrations")
     migrate.add_argument("direction", choices=["up", "down", "status"])
-    migrate.add_argument("--steps", type=int, default=1, help="with down: how many to revert (0 = all)")
+    migrate.add_argument(
+        "--steps", help="up: apply only the next N pending (default: all); down: revert the newest N (default: 1)"
+    )
+    migrate.add_argument("--all", action="store_true", help="with down: revert every applied migration")
+    migrate.add_argument("--yes", action="store_true", help="with down: do not ask for confirmation")
     migrate.set_defaults(run=_migrate)
 
     issuer = commands.add_parser("dev-issuer", help="serve a development OpenID issuer on 127.0.0.1")
@@ -70,15 +74,64 @@ def _migrate(args: argparse.Namespace) -> int:
     from exitus import migrations
 
     url = Config.from_env(need_oidc=False).database_url
-    if args.direction == "up":
-        applied = migrations.up(url)
-        print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
-    elif args.direction == "down":
-        reverted = migrations.down(url, steps=args.steps)
-        print(f"reverted {len(reverted)} migration(s)" + (": " + ", ".join(reverted) if reverted else ""))
-    else:
-        for item in migrations.status(url):
-            print(f"{'applied' if item.applied else 'pending'}  {item.id}")
+    try:
+        steps = _steps(args.steps)
+        if args.direction != "down" and (args.all or args.yes):
+            raise migrations.MigrationRefused("--all and --yes are for down only")
+        if args.direction == "status" and steps is not None:
+            raise migrations.MigrationRefused("--steps is for up and down only")
+        if args.direction == "up":
+            applied = migrations.up(url, steps=steps)
+            print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+        elif args.direction == "down":
+            return _migrate_down(url, steps, args)
+        else:
+            for item in migrations.status(url):
+                print(f"{'applied' if item.applied else 'pending'}  {item.id}")
+    except migrations.MigrationRefused as refused:
+        print(f"exitus: migrate {args.direction}: {refused}; nothing changed", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _steps(raw: str | None) -> int | None:
+    from exitus.migrations import MigrationRefused
+
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise MigrationRefused(f"--steps must be a positive integer, not {raw!r}") from None
+
+
+def _migrate_down(url: str, steps: int | None, args: argparse.Namespace) -> int:
+    """Reverting drops what the migrations created, data included: say what goes, and ask unless --yes."""
+    from exitus import migrations
+
+    if args.all and steps is not None:
+        raise migrations.MigrationRefused("give --steps N or --all, not both")
+    steps = None if args.all else (1 if steps is None else steps)
+    planned = migrations.to_revert(url, steps)
+    if not planned:
+        print("reverted 0 migration(s): none is applied")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise migrations.MigrationRefused(
+                f"would revert {', '.join(planned)} and drop their tables and data: confirm with --yes"
+            )
+        print(f"This reverts {len(planned)} migration(s), newest first: {', '.join(planned)}.")
+        print("Tables, columns and the data in them that these migrations created are dropped.")
+        try:
+            answer = input("Revert? Type yes to continue: ").strip().lower()
+        except EOFError:
+            answer = ""
+        if answer != "yes":
+            print("not confirmed: nothing reverted")
+            return 1
+    reverted = migrations.down(url, steps, expected=planned)
+    print(f"reverted {len(reverted)} migration(s): {', '.join(reverted)}")
     return 0
 
 
