@@ -17,6 +17,7 @@ import contextvars
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,23 +25,25 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess
 
 from exitus import lifecycle
 from exitus.config import Config
-from exitus.metrics import start_metrics_listener
+
+# Nothing here imports prometheus_client (or exitus.metrics) at module level: in multiprocess mode a process opens
+# its files in PROMETHEUS_MULTIPROC_DIR when its metrics are created, and serve() must clear the directory of earlier
+# runs' files before that, or it would delete this run's own files and most metrics would vanish from the scrapes.
 
 log = logging.getLogger("exitus.serve")
 APP_FACTORY = "exitus.serve:create_served_app"
 
 
 def serve(config: Config) -> int:
-    from exitus.logs import configure_logging
+    created_metrics_dir = prepare_prometheus_dir(config)  # before this process creates any metric (see above)
+    from exitus.logs import configure_logging  # imports exitus.metrics (by exitus.errors)
 
     configure_logging(stage=config.stage, level=config.log_level)
-    created_metrics_dir = prepare_prometheus_dir(config)
     server_config = uvicorn.Config(
         APP_FACTORY,
         factory=True,  # each worker builds its own app (and pool) from the environment
@@ -57,6 +60,8 @@ def serve(config: Config) -> int:
         timeout_graceful_shutdown=config.shutdown_timeout_seconds,
     )
     if config.metrics_addr:
+        from exitus.metrics import start_metrics_listener
+
         start_metrics_listener(config.metrics_addr)  # here, in the supervisor when there are workers
     try:
         if config.web_concurrency > 1:
@@ -80,7 +85,11 @@ def create_served_app() -> ASGIApp:
 
 def prepare_prometheus_dir(config: Config) -> Path | None:
     """prometheus_client's multiprocess mode needs a directory shared by the workers, set before they start, and
-    free of the files of earlier runs (their counters would be summed in). Returns the directory if created here."""
+    free of the files of earlier runs (their counters would be summed in). Returns the directory if created here.
+
+    Called before this process creates a metric: it would otherwise delete the files this process already has open."""
+    if "exitus.metrics" in sys.modules and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        raise RuntimeError("the metrics directory must be prepared before exitus.metrics is imported")
     if config.prometheus_multiproc_dir:
         directory = Path(config.prometheus_multiproc_dir)
         directory.mkdir(parents=True, exist_ok=True)
@@ -163,6 +172,8 @@ class DrainingSupervisor(multiprocess.Multiprocess):
     def _forget_gone_workers(self, before: set[int | None]) -> None:
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             return
+        from prometheus_client import multiprocess as prometheus_multiprocess
+
         for pid in before - {process.pid for process in self.processes}:
             if pid is not None:
                 log.info("worker %d is gone: its live gauges leave the metrics", pid)
