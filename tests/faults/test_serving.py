@@ -160,5 +160,5 @@ def test_the_metrics_directory_cannot_be_prepared_once_metrics_exist_in_this_pro
     """Its wipe would delete this process's own open files: their samples would vanish from every scrape."""
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     config = Config.from_env({**DATABASE, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, need_oidc=False)
-    with pytest.raises(RuntimeError, match="before exitus.metrics is imported"):
+    with pytest.raises(RuntimeError, match=r"before exitus\.metrics is imported"):
         prepare_prometheus_dir(config)
