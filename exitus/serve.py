@@ -72,8 +72,10 @@ def serve(config: Config) -> int:
         log_config=None,
         proxy_headers=True,
         # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
-        # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet.
-        limit_concurrency=config.max_connections,
+        # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet
+        # (config: MAX_CONNECTIONS > MAX_CONCURRENCY, so the first client beyond it still gets the problem+json 503).
+        # uvicorn counts the asking connection itself among the open ones (`>=`): + 1 lets exactly MAX_CONNECTIONS in.
+        limit_concurrency=config.max_connections + 1,
         backlog=config.listen_backlog,
         timeout_keep_alive=config.keep_alive_timeout_seconds,
         timeout_graceful_shutdown=config.shutdown_timeout_seconds,
