@@ -11,6 +11,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
+	@echo "                 (ISSUER_PORT=9401 moves the dev issuer, ADDR=127.0.0.1:8081 the API)"
 	@echo "make test        ruff, spec lint, and the test suite against a throwaway PostgreSQL (branch coverage >= 90%)"
 	@echo "make infra-test  synthesize the AWS CDK app offline and check it"
 	@echo "make fuzz        schemathesis with a large budget (EXITUS_FUZZ_EXAMPLES=100, EXITUS_FUZZ_MAX_TIME=900 s, EXITUS_FUZZ_SEED)"
@@ -31,8 +32,9 @@ $(NODE_TOOLS): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# ISSUER_PORT moves the dev issuer (default 9400); ADDR moves the API (default 127.0.0.1:8080).
 run: $(INSTALLED)
-	$(BIN)/exitus dev-up
+	$(BIN)/exitus dev-up $(if $(ISSUER_PORT),--issuer-port $(ISSUER_PORT))
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

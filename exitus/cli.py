@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from exitus.config import Config, ConfigError
 
-DEFAULT_DEV_DIR = Path(".data")
+def silence_known_warnings() -> None:
+    """Connexion imports starlette's test client when it loads (for its `test_client()` helper, never used in
+    serving), and starlette then warns, on stderr at every start, that its test client wants `httpx2`. Installing
+    httpx2 would add a second HTTP client to every image only to quiet that; this filter, set before anything
+    imports connexion, quiets exactly that one message."""
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
+
+
+silence_known_warnings()
+
+from exitus.config import Config, ConfigError  # noqa: E402 - after the filter: nothing before it may warn
+
+ISSUER_PORT = 9400
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
 
     issuer = commands.add_parser("dev-issuer", help="serve a development OpenID issuer on 127.0.0.1")
-    issuer.add_argument("--port", type=int, default=9400)
-    issuer.add_argument("--key-dir", type=Path, default=DEFAULT_DEV_DIR / "dev-issuer")
+    issuer.add_argument("--port", type=int, default=ISSUER_PORT)
+    issuer.add_argument("--key-dir", type=Path, help="default: .data/dev-issuer in the checkout (as make run's)")
     issuer.set_defaults(run=_dev_issuer)
 
     token = commands.add_parser("dev-token", help="mint an access token from the development issuer")
@@ -54,12 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--client-id", default=os.environ.get("OAUTH_CLIENT_ID", "exitus-local").split(",")[0])
     token.add_argument("--tenant-claim", default=os.environ.get("TENANT_CLAIM", "customer_id"))
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
-    token.add_argument("--key-dir", type=Path, default=DEFAULT_DEV_DIR / "dev-issuer")
+    token.add_argument("--key-dir", type=Path, help="default: .data/dev-issuer in the checkout (as make run's)")
     token.set_defaults(run=_dev_token)
 
     up = commands.add_parser("dev-up", help="run the whole local stack (PostgreSQL, dev issuer, API): `make run`")
-    up.add_argument("--data-dir", type=Path, default=DEFAULT_DEV_DIR)
-    up.add_argument("--issuer-port", type=int, default=9400)
+    up.add_argument("--data-dir", type=Path, help="default: .data at the top of the checkout")
+    up.add_argument(
+        "--issuer-port", type=int, default=ISSUER_PORT, help="the dev issuer's port (`make run ISSUER_PORT=9401`)"
+    )
     up.set_defaults(run=_dev_up)
     return parser
 
@@ -135,13 +148,28 @@ def _migrate_down(url: str, steps: int | None, args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev_issuer(args: argparse.Namespace) -> int:
-    from exitus.dev.issuer import DevIssuer
+def _key_dir(args: argparse.Namespace) -> Path:
+    from exitus.dev import default_data_dir
 
-    issuer = DevIssuer(args.key_dir, port=args.port)
+    return args.key_dir if args.key_dir is not None else default_data_dir() / "dev-issuer"
+
+
+def _dev_issuer(args: argparse.Namespace) -> int:
+    from exitus.dev.issuer import DevIssuer, IssuerInUse
+
+    try:
+        issuer = DevIssuer(_key_dir(args), port=args.port)
+    except OSError as error:
+        print(f"exitus: dev-issuer: 127.0.0.1:{args.port}: {error.strerror}; try --port", file=sys.stderr)
+        return 1
     print(f"dev issuer: {issuer.url} (set OPENID_PROVIDER_URL={issuer.url}); Ctrl-C stops it", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         issuer.serve_forever()
+    except IssuerInUse as error:
+        print(f"exitus: dev-issuer: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -150,7 +178,7 @@ def _dev_token(args: argparse.Namespace) -> int:
 
     try:
         token = token_from_key_dir(
-            args.key_dir,
+            _key_dir(args),
             scopes=args.scopes or ALL_SCOPES,
             customer=args.customer,
             subject=args.subject,
@@ -168,6 +196,12 @@ def _dev_token(args: argparse.Namespace) -> int:
 
 
 def _dev_up(args: argparse.Namespace) -> int:
+    environ = dict(os.environ)
+    # One process: its metrics stay in memory. prometheus_client reads this when first imported (just below), and
+    # the banner names it as not used.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    from exitus.dev import default_data_dir
     from exitus.dev.stack import run_local_stack
 
-    return run_local_stack(args.data_dir, issuer_port=args.issuer_port)
+    data_dir = args.data_dir if args.data_dir is not None else default_data_dir()
+    return run_local_stack(data_dir, issuer_port=args.issuer_port, environ=environ)

@@ -69,16 +69,7 @@ def serve(config: Config) -> int:
         host=config.host,
         port=config.port,
         workers=config.web_concurrency,
-        log_config=None,
-        proxy_headers=True,
-        # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
-        # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet
-        # (config: MAX_CONNECTIONS > MAX_CONCURRENCY, so the first client beyond it still gets the problem+json 503).
-        # uvicorn counts the asking connection itself among the open ones (`>=`): + 1 lets exactly MAX_CONNECTIONS in.
-        limit_concurrency=config.max_connections + 1,
-        backlog=config.listen_backlog,
-        timeout_keep_alive=config.keep_alive_timeout_seconds,
-        timeout_graceful_shutdown=config.shutdown_timeout_seconds,
+        **server_settings(config),
     )
     if config.metrics_addr:
         from exitus.metrics import start_metrics_listener
@@ -94,8 +85,27 @@ def serve(config: Config) -> int:
             shutil.rmtree(created_metrics_dir, ignore_errors=True)
 
 
+def server_settings(config: Config) -> dict[str, Any]:
+    """uvicorn's settings from the configuration, shared by `exitus serve` and `make run` (exitus.dev.stack)."""
+    return {
+        "log_config": None,
+        "proxy_headers": True,
+        # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
+        # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet
+        # (config: MAX_CONNECTIONS > MAX_CONCURRENCY, so the first client beyond it still gets the problem+json 503).
+        # uvicorn counts the asking connection itself among the open ones (`>=`): + 1 lets exactly MAX_CONNECTIONS in.
+        "limit_concurrency": config.max_connections + 1,
+        "backlog": config.listen_backlog,
+        "timeout_keep_alive": config.keep_alive_timeout_seconds,
+        "timeout_graceful_shutdown": config.shutdown_timeout_seconds,
+    }
+
+
 def create_served_app() -> ASGIApp:
     """The uvicorn app factory, called in each worker."""
+    from exitus.cli import silence_known_warnings
+
+    silence_known_warnings()
     from exitus.app import create_app
     from exitus.logs import configure_logging
 

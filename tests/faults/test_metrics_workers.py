@@ -112,6 +112,7 @@ def test_every_documented_combination_serves_the_full_set_of_metrics(
     finally:
         exit_status = exitus.stop()
     assert exit_status == 0
+    assert "Warning" not in exitus.output()  # a clean start, in the supervisor and the workers alike
 
     def value(name: str, **labels: str) -> float | None:
         return seen.get((name, frozenset(labels.items())))
