@@ -47,17 +47,24 @@ format: $(INSTALLED)
 spec-lint: $(NODE_TOOLS)
 	npx --no-install spectral lint openapi/exitus.yaml --fail-severity=warn
 
+# The coverage gate (90 %) is the full run's: a run narrowed by PYTEST_ARGS (`PYTEST_ARGS="-k issues" make test`)
+# reports coverage but cannot reach it, so it does not fail on it.
+COVERAGE_GATE := $(if $(strip $(PYTEST_ARGS)),0,90)
+
 pytest: $(INSTALLED) $(NODE_TOOLS)  # node_modules: oidc-provider for tests/interop
-	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=$(COVERAGE_GATE) $(PYTEST_ARGS)
 
 test: lint spec-lint pytest
 
 soak: $(INSTALLED)
 	$(BIN)/python -m bench.soak
 
+# The seed is printed first, pass or fail: EXITUS_FUZZ_SEED=<it> make fuzz replays the run.
 fuzz: $(INSTALLED)
-	EXITUS_FUZZ_EXAMPLES=$${EXITUS_FUZZ_EXAMPLES:-100} EXITUS_FUZZ_MAX_TIME=$${EXITUS_FUZZ_MAX_TIME:-900} \
-		EXITUS_FUZZ_SEED=$${EXITUS_FUZZ_SEED:-$$RANDOM} $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS)
+	@seed=$${EXITUS_FUZZ_SEED:-$$RANDOM}; echo "make fuzz: EXITUS_FUZZ_SEED=$$seed"; \
+		EXITUS_FUZZ_EXAMPLES=$${EXITUS_FUZZ_EXAMPLES:-100} EXITUS_FUZZ_MAX_TIME=$${EXITUS_FUZZ_MAX_TIME:-900} \
+		EXITUS_FUZZ_SEED=$$seed $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS); \
+		status=$$?; echo "make fuzz: EXITUS_FUZZ_SEED=$$seed (exit $$status)"; exit $$status
 
 infra-test:
 	$(PYTHON) -m venv infra/.venv
