@@ -8,7 +8,7 @@ NODE_TOOLS := node_modules/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench fuzz
+.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench bench-ab fuzz
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
@@ -17,6 +17,7 @@ help:
 	@echo "make infra-test  synthesize the AWS CDK app offline and check it"
 	@echo "make fuzz        schemathesis with a large budget (EXITUS_FUZZ_EXAMPLES=100, EXITUS_FUZZ_MAX_TIME=900 s, EXITUS_FUZZ_SEED)"
 	@echo "make bench       exitus vs a bare Flask reference and /healthz at 10k/100k/1M issues (~30 min; BENCH_ARGS; bench/README.md)"
+	@echo "make bench-ab    commits side by side in one run: REVS=\"73a8f92 HEAD\" (GET issue and /healthz; bench/ab.py)"
 	@echo "make soak        10 minutes of mixed load at 64 connections on a local stack (SOAK_DURATION, SOAK_CONNECTIONS; bench/README.md)"
 	@echo "make format      apply ruff's formatting and safe fixes"
 	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
@@ -64,6 +65,10 @@ soak: $(INSTALLED)
 # Needs wrk (apt-get install wrk). Keeps its PostgreSQL cluster and seeded databases in .bench/ between runs.
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Commits side by side in one run (bench/ab.py): make bench-ab REVS="73a8f92 HEAD"
+bench-ab: $(INSTALLED)
+	$(BIN)/python -m bench.ab $(REVS)
 
 # The seed is printed first, pass or fail: EXITUS_FUZZ_SEED=<it> make fuzz replays the run.
 fuzz: $(INSTALLED)

@@ -35,8 +35,10 @@ class ExitusProcess:
 
     name = "exitus"
     probe_path = "/healthz"  # answers 200 once the server is ready
+    cwd = ROOT  # `python -m exitus` imports the exitus of this directory (another checkout's: bench/ab.py)
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, command_prefix: Sequence[str] = ()):
+    def __init__(self, env: dict[str, str], log_path: Path, *, command_prefix: Sequence[str] = (), cwd: Path = ROOT):
+        self.cwd = cwd
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -49,7 +51,7 @@ class ExitusProcess:
     def start(self, timeout: float = 60.0) -> ExitusProcess:
         with open(self.log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                self.command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
