@@ -14,6 +14,7 @@ With WEB_CONCURRENCY > 1, uvicorn's supervisor forwards SIGTERM to every worker 
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 import shutil
@@ -30,6 +31,7 @@ from uvicorn.supervisors import multiprocess
 
 from exitus import lifecycle
 from exitus.config import Config
+from exitus.edge import BoundedHttpToolsProtocol
 from exitus.metrics import start_metrics_listener
 
 log = logging.getLogger("exitus.serve")
@@ -49,6 +51,12 @@ def serve(config: Config) -> int:
         workers=config.web_concurrency,
         log_config=None,
         proxy_headers=True,
+        # httptools, with the request head capped while it is read (uvicorn caps it for h11 only): 431 beyond it.
+        http=functools.partial(
+            BoundedHttpToolsProtocol,
+            max_header_bytes=config.max_header_bytes,
+            max_header_count=config.max_header_count,
+        ),
         # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
         # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet.
         limit_concurrency=config.max_connections,
