@@ -6,14 +6,17 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_TOOLS := node_modules/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak fuzz
+.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench fuzz
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
+	@echo "                 (ISSUER_PORT=9401 moves the dev issuer, ADDR=127.0.0.1:8081 the API)"
 	@echo "make test        ruff, spec lint, and the test suite against a throwaway PostgreSQL (branch coverage >= 90%)"
 	@echo "make infra-test  synthesize the AWS CDK app offline and check it"
 	@echo "make fuzz        schemathesis with a large budget (EXITUS_FUZZ_EXAMPLES=100, EXITUS_FUZZ_MAX_TIME=900 s, EXITUS_FUZZ_SEED)"
+	@echo "make bench       exitus vs a bare Flask reference and /healthz at 10k/100k/1M issues (~30 min; BENCH_ARGS; bench/README.md)"
 	@echo "make soak        10 minutes of mixed load at 64 connections on a local stack (SOAK_DURATION, SOAK_CONNECTIONS; bench/README.md)"
 	@echo "make format      apply ruff's formatting and safe fixes"
 	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
@@ -31,8 +34,9 @@ $(NODE_TOOLS): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# ISSUER_PORT moves the dev issuer (default 9400); ADDR moves the API (default 127.0.0.1:8080).
 run: $(INSTALLED)
-	$(BIN)/exitus dev-up
+	$(BIN)/exitus dev-up $(if $(ISSUER_PORT),--issuer-port $(ISSUER_PORT))
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -45,17 +49,28 @@ format: $(INSTALLED)
 spec-lint: $(NODE_TOOLS)
 	npx --no-install spectral lint openapi/exitus.yaml --fail-severity=warn
 
+# The coverage gate (90 %) is the full run's: a run narrowed by PYTEST_ARGS (`PYTEST_ARGS="-k issues" make test`)
+# reports coverage but cannot reach it, so it does not fail on it.
+COVERAGE_GATE := $(if $(strip $(PYTEST_ARGS)),0,90)
+
 pytest: $(INSTALLED) $(NODE_TOOLS)  # node_modules: oidc-provider for tests/interop
-	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=$(COVERAGE_GATE) $(PYTEST_ARGS)
 
 test: lint spec-lint pytest
 
 soak: $(INSTALLED)
 	$(BIN)/python -m bench.soak
 
+# Needs wrk (apt-get install wrk). Keeps its PostgreSQL cluster and seeded databases in .bench/ between runs.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The seed is printed first, pass or fail: EXITUS_FUZZ_SEED=<it> make fuzz replays the run.
 fuzz: $(INSTALLED)
-	EXITUS_FUZZ_EXAMPLES=$${EXITUS_FUZZ_EXAMPLES:-100} EXITUS_FUZZ_MAX_TIME=$${EXITUS_FUZZ_MAX_TIME:-900} \
-		EXITUS_FUZZ_SEED=$${EXITUS_FUZZ_SEED:-$$RANDOM} $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS)
+	@seed=$${EXITUS_FUZZ_SEED:-$$RANDOM}; echo "make fuzz: EXITUS_FUZZ_SEED=$$seed"; \
+		EXITUS_FUZZ_EXAMPLES=$${EXITUS_FUZZ_EXAMPLES:-100} EXITUS_FUZZ_MAX_TIME=$${EXITUS_FUZZ_MAX_TIME:-900} \
+		EXITUS_FUZZ_SEED=$$seed $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS); \
+		status=$$?; echo "make fuzz: EXITUS_FUZZ_SEED=$$seed (exit $$status)"; exit $$status
 
 infra-test:
 	$(PYTHON) -m venv infra/.venv

@@ -33,6 +33,9 @@ INHERITED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
 class ExitusProcess:
     """`python -m exitus serve` in its own session (a terminal's Ctrl-C does not reach it), output to a file."""
 
+    name = "exitus"
+    probe_path = "/healthz"  # answers 200 once the server is ready
+
     def __init__(self, env: dict[str, str], log_path: Path, *, command_prefix: Sequence[str] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -51,13 +54,13 @@ class ExitusProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
-                raise RuntimeError(f"exitus exited with {self.popen.returncode}:\n{self.output()}")
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.output()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.probe_path}", timeout=1).status_code == 200:
                     return self
             time.sleep(0.1)
         self.kill()
-        raise RuntimeError(f"exitus did not answer /healthz within {timeout} s:\n{self.output()}")
+        raise RuntimeError(f"{self.name} did not answer {self.probe_path} within {timeout} s:\n{self.output()}")
 
     @property
     def pid(self) -> int:

@@ -85,4 +85,4 @@ def _finite_float(text: str) -> float:
 
 
 # Connexion's validators, with JSON bodies validated as above (forms keep Connexion's own).
-VALIDATOR_MAP = {"body": MediaTypeDict({**CONNEXION_VALIDATORS["body"], "*/*json": StrictJSONBody})}
+BODY_VALIDATORS = {"body": MediaTypeDict({**CONNEXION_VALIDATORS["body"], "*/*json": StrictJSONBody})}

@@ -132,8 +132,10 @@ class Config:
             shutdown_timeout_seconds=_parse_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 20, minimum=0, maximum=3600),
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
         )
-        if config.max_connections < config.max_concurrency:
-            raise ConfigError("MAX_CONNECTIONS", f"must be at least MAX_CONCURRENCY ({config.max_concurrency})")
+        if config.max_connections <= config.max_concurrency:
+            # Beyond MAX_CONNECTIONS uvicorn answers a bare text 503: the clients beyond MAX_CONCURRENCY must still
+            # fit, to get the problem+json 503 with Retry-After.
+            raise ConfigError("MAX_CONNECTIONS", f"must be greater than MAX_CONCURRENCY ({config.max_concurrency})")
         if need_oidc:
             config._check_oidc()
         return config

@@ -50,23 +50,55 @@ def _locked_backend(database_url: str) -> Iterator:
         lock_engine.dispose()
 
 
-def up(database_url: str) -> list[str]:
-    """Apply every pending migration; returns the ids applied."""
+class MigrationRefused(ValueError):
+    """A migration command that cannot do exactly what it was asked: nothing was changed."""
+
+
+def up(database_url: str, steps: int | None = None) -> list[str]:
+    """Apply the pending migrations (the first `steps` of them, in yoyo's order, when given); returns the ids applied.
+    Refuses, changing nothing, when `steps` is not a positive number or more than are pending."""
+    if steps is not None and steps < 1:
+        raise MigrationRefused(f"--steps must be a positive integer, not {steps}")
     migrations = read_migrations(str(MIGRATIONS_DIR))
     with _locked_backend(database_url) as backend, backend.lock():
         pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
-        return [m.id for m in pending]
+        if steps is not None and steps > len(pending):
+            raise MigrationRefused(f"--steps {steps}: only {len(pending)} migration(s) pending")
+        chosen = pending.__class__(list(pending)[:steps], pending.post_apply)
+        backend.apply_migrations(chosen)
+        return [m.id for m in chosen]
 
 
-def down(database_url: str, steps: int = 1) -> list[str]:
-    """Roll back the newest `steps` applied migrations (all of them when steps is 0); returns the ids reverted."""
+def to_revert(database_url: str, steps: int | None = 1) -> list[str]:
+    """The ids `down(database_url, steps)` would revert, newest first (every applied one when steps is None),
+    without reverting anything. Refuses when `steps` is not a positive number or more than are applied."""
+    if steps is not None and steps < 1:
+        raise MigrationRefused(f"--steps must be a positive integer, not {steps} (--all reverts every migration)")
+    migrations = read_migrations(str(MIGRATIONS_DIR))
+    with _locked_backend(database_url) as backend:
+        return [m.id for m in _newest_applied(backend, migrations, steps)]
+
+
+def down(database_url: str, steps: int | None = 1, *, expected: list[str] | None = None) -> list[str]:
+    """Roll back the newest `steps` applied migrations (all of them when steps is None); returns the ids reverted.
+    With `expected` (what `to_revert` showed an operator), refuses unless exactly those would be reverted."""
+    if steps is not None and steps < 1:
+        raise MigrationRefused(f"--steps must be a positive integer, not {steps} (--all reverts every migration)")
     migrations = read_migrations(str(MIGRATIONS_DIR))
     with _locked_backend(database_url) as backend, backend.lock():
-        applied = backend.to_rollback(migrations)  # newest first
-        chosen = applied if steps == 0 else applied[:steps]
+        chosen = _newest_applied(backend, migrations, steps)
+        ids = [m.id for m in chosen]
+        if expected is not None and ids != expected:
+            raise MigrationRefused(f"the applied migrations changed meanwhile: would now revert {', '.join(ids)}")
         backend.rollback_migrations(chosen)
-        return [m.id for m in chosen]
+        return ids
+
+
+def _newest_applied(backend, migrations, steps: int | None) -> list:
+    applied = list(backend.to_rollback(migrations))  # newest first
+    if steps is not None and steps > len(applied):
+        raise MigrationRefused(f"--steps {steps}: only {len(applied)} migration(s) applied")
+    return applied if steps is None else applied[:steps]
 
 
 def status(database_url: str) -> list[MigrationStatus]:

@@ -1,7 +1,7 @@
 -- The limits the API declares (openapi/exitus.yaml) held by the database too, so that no parser or validation bug
 -- upstream can store what the contract forbids: 0001 holds names, descriptions, contents and label counts; this
 -- adds the length of each label (1 to 64 characters, none null). Violations answer 400 (exitus/errors.py).
--- depends: 0002.row-level-security
+-- depends: 0003.search-plans
 
 create function exitus_labels_within_limits(labels text[]) returns boolean
     language sql immutable parallel safe

@@ -3,7 +3,7 @@
 select id, issue_id, content, author, version, created_at, updated_at
 from comments
 where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id
-  and (cast(:pattern as text) is null or content ilike cast(:pattern as text))
+  and (cast(:pattern as text) is null or coalesce(content ilike cast(:pattern as text), false))  -- see list_issues
 order by created_at, id
 limit :limit offset :offset
 

@@ -1,11 +1,14 @@
 -- :name list_issues :many
 -- :doc A project's issues, oldest first; `pattern` (ILIKE, may be null) matches subject or content.
+-- Under row-level security the planner cannot use column statistics for ILIKE and guesses it matches almost nothing,
+-- so it would filter the whole project and sort it even when half of it matches. coalesce() (a no-op: the columns are
+-- not null) makes it guess half, so it walks issues_list_idx in order and stops at the page's end.
 select id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
        version, created_at, updated_at
 from issues
 where customer_id = :customer_id and project_id = :project_id
   and (cast(:pattern as text) is null
-       or subject ilike cast(:pattern as text) or content ilike cast(:pattern as text))
+       or coalesce(subject ilike cast(:pattern as text) or content ilike cast(:pattern as text), false))
 order by created_at, id
 limit :limit offset :offset
 

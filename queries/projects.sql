@@ -3,7 +3,7 @@
 select id, name, description, labels, version, created_at, updated_at
 from projects
 where customer_id = :customer_id
-  and (cast(:pattern as text) is null or name ilike cast(:pattern as text))
+  and (cast(:pattern as text) is null or coalesce(name ilike cast(:pattern as text), false))  -- see list_issues
 order by created_at, id
 limit :limit offset :offset
 

@@ -3,8 +3,9 @@
 select id, sub, email, name, version, created_at, updated_at
 from users
 where customer_id = :customer_id
-  and (cast(:pattern as text) is null
-       or name ilike cast(:pattern as text) or email ilike cast(:pattern as text) or sub ilike cast(:pattern as text))
+  and (cast(:pattern as text) is null  -- coalesce: see list_issues
+       or coalesce(name ilike cast(:pattern as text) or email ilike cast(:pattern as text)
+                   or sub ilike cast(:pattern as text), false))
 order by created_at, id
 limit :limit offset :offset
 

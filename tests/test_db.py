@@ -90,3 +90,14 @@ def test_the_customer_binding_ends_with_its_transaction(server: RunningServer, t
         for pooled in held:
             pooled.close()
     assert bindings <= {None, ""}, bindings
+
+
+def test_pooled_connections_carry_the_statement_timeout_and_no_jit(server: RunningServer, config):
+    pooled = server.app.database.engine.pool.connect()
+    try:
+        connection = pooled.driver_connection
+        assert connection.execute("show jit").fetchone()[0] == "off"
+        timeout_ms = connection.execute("select setting::int from pg_settings where name = 'statement_timeout'")
+        assert timeout_ms.fetchone()[0] == config.statement_timeout_ms
+    finally:
+        pooled.close()

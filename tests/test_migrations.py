@@ -20,7 +20,7 @@ from exitus.dev.postgres import LocalPostgres
 from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
-ALL = ["0001.schema", "0002.row-level-security", "0004.label-limits"]
+ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans", "0004.label-limits"]
 NEWEST_FIRST = list(reversed(ALL))
 
 
@@ -47,6 +47,24 @@ def public_tables(url: str) -> set[str]:
 def row_security(url: str, table: str) -> bool:
     with psycopg.connect(libpq(url)) as conn:
         return conn.execute("select relrowsecurity from pg_class where relname = %s", (table,)).fetchone()[0]
+
+
+def statistics_objects(url: str) -> set[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        return {row[0] for row in conn.execute("select stxname from pg_statistic_ext")}
+
+
+def index_names(url: str) -> set[str]:
+    with psycopg.connect(libpq(url)) as conn:
+        return {row[0] for row in conn.execute("select indexname from pg_indexes where schemaname = 'public'")}
+
+
+TRIGRAM_INDEXES_UNDER_RLS = {
+    "issues_subject_trgm_idx",
+    "issues_content_trgm_idx",
+    "comments_content_trgm_idx",
+    "projects_name_trgm_idx",
+}
 
 
 def applied_ids(url: str) -> list[str]:
@@ -84,15 +102,20 @@ def constraint_exists(url: str, name: str) -> bool:
 
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
-    assert row_security(fresh_url, "projects") is True
     assert constraint_exists(fresh_url, "projects_label_length")
     assert migrations.down(fresh_url) == [ALL[-1]]  # one step: the newest only (0004.label-limits)
     assert applied_ids(fresh_url) == ALL[:-1]
     assert not constraint_exists(fresh_url, "projects_label_length")
+    assert statistics_objects(fresh_url) == {"issues_scope_stats", "comments_scope_stats"}
+    assert TRIGRAM_INDEXES_UNDER_RLS.isdisjoint(index_names(fresh_url))
+    assert "customers_name_trgm_idx" in index_names(fresh_url)
+    assert migrations.down(fresh_url) == [ALL[-2]]  # 0003.search-plans
+    assert statistics_objects(fresh_url) == set()
+    assert index_names(fresh_url) >= TRIGRAM_INDEXES_UNDER_RLS
     assert row_security(fresh_url, "projects") is True
-    assert migrations.down(fresh_url) == [ALL[-2]]  # 0002.row-level-security
+    assert migrations.down(fresh_url) == [ALL[-3]]  # 0002.row-level-security
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL)) == NEWEST_FIRST[2:]
+    assert migrations.down(fresh_url, steps=len(ALL) - 3) == NEWEST_FIRST[3:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]
@@ -101,11 +124,51 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     assert applied_ids(fresh_url) == ALL
 
 
-def test_down_with_zero_steps_reverts_everything_and_with_nothing_applied_does_nothing(fresh_url):
+def test_down_without_steps_limit_reverts_everything_and_with_nothing_applied_does_nothing(fresh_url):
     migrations.up(fresh_url)
-    assert migrations.down(fresh_url, steps=0) == NEWEST_FIRST
-    assert migrations.down(fresh_url, steps=0) == []
+    assert migrations.to_revert(fresh_url, None) == NEWEST_FIRST
+    assert migrations.down(fresh_url, steps=None) == NEWEST_FIRST
+    assert migrations.down(fresh_url, steps=None) == []
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
+
+
+def test_up_with_steps_applies_exactly_that_many_in_order(fresh_url):
+    assert migrations.up(fresh_url, steps=1) == ALL[:1]
+    assert applied_ids(fresh_url) == ALL[:1]
+    assert row_security(fresh_url, "projects") is False  # the second one is still pending
+    assert migrations.up(fresh_url, steps=1) == ALL[1:2]
+    assert applied_ids(fresh_url) == ALL[:2]
+
+
+@pytest.mark.parametrize("steps", [0, -1])
+def test_up_and_down_refuse_steps_below_one_and_change_nothing(fresh_url, steps):
+    with pytest.raises(migrations.MigrationRefused, match="positive integer"):
+        migrations.up(fresh_url, steps=steps)
+    assert public_tables(fresh_url).isdisjoint(SCHEMA_TABLES)
+    migrations.up(fresh_url)
+    for refused in (migrations.down, migrations.to_revert):
+        with pytest.raises(migrations.MigrationRefused, match="positive integer"):
+            refused(fresh_url, steps=steps)
+    assert applied_ids(fresh_url) == ALL
+
+
+def test_steps_beyond_what_is_pending_or_applied_are_refused_and_change_nothing(fresh_url):
+    with pytest.raises(migrations.MigrationRefused, match=rf"only {len(ALL)} migration\(s\) pending"):
+        migrations.up(fresh_url, steps=len(ALL) + 1)
+    assert applied_ids(fresh_url) == []
+    migrations.up(fresh_url, steps=1)
+    with pytest.raises(migrations.MigrationRefused, match=r"only 1 migration\(s\) applied"):
+        migrations.down(fresh_url, steps=2)
+    assert applied_ids(fresh_url) == ALL[:1]
+
+
+def test_down_refuses_when_what_it_would_revert_is_not_what_was_confirmed(fresh_url):
+    migrations.up(fresh_url, steps=1)
+    confirmed = migrations.to_revert(fresh_url, 1)
+    migrations.up(fresh_url)  # meanwhile, someone applies the next one
+    with pytest.raises(migrations.MigrationRefused, match="changed meanwhile"):
+        migrations.down(fresh_url, 1, expected=confirmed)
+    assert applied_ids(fresh_url) == ALL
 
 
 def test_concurrent_up_runs_apply_the_schema_once(fresh_url):

@@ -33,7 +33,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from bench.stack import ExitusProcess, exitus_env
 from exitus import __version__
@@ -136,6 +136,23 @@ def test_a_request_is_one_trace_server_then_flask_then_named_queries(traced, rec
         assert query.attributes["db.operation.name"] == name
         assert query.attributes["db.system.name"] == "postgresql"
     assert project["id"] not in " ".join(s.name for s in spans)  # no raw ids in span names
+
+
+def test_a_failing_named_query_has_an_error_span(traced, recorded, tenant: Tenant):
+    project = tenant.create_project()
+    trace_id, _parent_id, traceparent = new_traceparent()
+    issue = {"subject": "s", "content": "c", "severity": "low", "category": "bug", "labels": []}
+    response = traced.post(
+        f"/v1/projects/{project['id']}/issues",
+        json={**issue, "assignee": str(uuid.uuid4())},  # not a user: the insert violates issues_assignee_fkey
+        headers={"Authorization": f"Bearer {tenant.token()}", "traceparent": traceparent},
+    )
+    assert response.status_code == 409, response.text
+    spans = wait_for_spans(recorded, {(SpanKind.CLIENT, "create_issue")}, trace_id)
+    (query,) = [s for s in spans if s.name == "create_issue"]
+    assert query.status.status_code == StatusCode.ERROR
+    assert [event.name for event in query.events] == ["exception"]
+    assert query.events[0].attributes["exception.type"].endswith("ForeignKeyViolation")
 
 
 def test_an_incoming_traceparent_continues_the_callers_trace(traced, recorded, tenant: Tenant):

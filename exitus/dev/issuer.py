@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +37,10 @@ TENANT_SCOPES = tuple(s for s in ALL_SCOPES if s != "exitus/customer.admin")
 DEFAULT_CLIENT_ID = "exitus-local"
 KEY_FILE = "signing-key.pem"
 ISSUER_FILE = "issuer.json"
+
+
+class IssuerInUse(RuntimeError):
+    """Another dev issuer, live, serves the same key directory."""
 
 
 class SigningKey:
@@ -145,6 +150,7 @@ class DevIssuer:
         self.server.daemon_threads = True
         self.url = f"http://{host}:{self.server.server_address[1]}"
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     def discovery(self) -> dict[str, Any]:
         return {
@@ -157,18 +163,36 @@ class DevIssuer:
         }
 
     def start(self) -> DevIssuer:
-        (self.key_dir / ISSUER_FILE).write_text(json.dumps({"issuer": self.url}))
+        self._claim_key_dir()
+        self._serving = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="dev-issuer", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the foreground (for `exitus dev-issuer`)."""
-        (self.key_dir / ISSUER_FILE).write_text(json.dumps({"issuer": self.url}))
+        self._claim_key_dir()
+        self._serving = True
         self.server.serve_forever()
 
+    def _claim_key_dir(self) -> None:
+        """Record this issuer's URL for `dev-token`, unless another issuer still serves this key directory: tokens
+        minted for this one would then be rejected by whatever trusts the other (`make run`)."""
+        issuer_file = self.key_dir / ISSUER_FILE
+        if issuer_file.exists():
+            recorded = json.loads(issuer_file.read_text()).get("issuer", "")
+            if recorded and recorded != self.url and _serves(recorded, self.key):
+                self.stop()
+                raise IssuerInUse(
+                    f"a dev issuer with the key in {self.key_dir} already serves {recorded} (`make run`?): "
+                    "`exitus dev-token` mints tokens for it as it is; stop it first to start another"
+                )
+        issuer_file.write_text(json.dumps({"issuer": self.url}))
+
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._serving:  # shutdown() waits for serve_forever() to return: never call it before that started
+            self.server.shutdown()
+            self._serving = False
         self.server.server_close()
 
     def rotate(self) -> SigningKey:
@@ -189,6 +213,15 @@ def token_from_key_dir(key_dir: Path, **kwargs: Any) -> str:
         raise FileNotFoundError(f"no dev issuer state in {key_dir}: start `exitus dev-issuer` first")
     issuer = json.loads(issuer_file.read_text())["issuer"]
     return mint_token(SigningKey.load_or_create(key_file), issuer, **kwargs)
+
+
+def _serves(issuer_url: str, key: SigningKey) -> bool:
+    """Whether a dev issuer answers at `issuer_url` and publishes this key."""
+    try:
+        with urllib.request.urlopen(f"{issuer_url}/jwks.json", timeout=2) as response:  # noqa: S310 - loopback
+            return key.kid in {k.get("kid") for k in json.load(response).get("keys", [])}
+    except (OSError, ValueError):
+        return False
 
 
 def _b64(data: bytes) -> str:

@@ -138,3 +138,30 @@ def test_put_issue_requires_a_body(tenant):
     issue = tenant.create_issue(project["id"])
     url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
     assert_problem(tenant.api().put(url), 400)
+
+
+def test_search_is_a_literal_case_insensitive_substring_of_this_project_only(tenant):
+    project, other_project = tenant.create_project(), tenant.create_project()
+    for subject, content in (
+        ("Disk 100% full", "df says so"),
+        ("Disk 100 full", "a percent sign is missing"),
+        ("snake_case keys", "rejected"),
+        ("snakeXcase keys", "an underscore is not any character"),
+        ("Quiet", "the ZEPPELIN build hangs"),
+    ):
+        tenant.create_issue(project["id"], subject=subject, content=content)
+    tenant.create_issue(other_project["id"], subject="Disk 100% full elsewhere", content="zeppelin too")
+    api = tenant.api()
+    base = f"/v1/projects/{project['id']}/issues"
+
+    def subjects(q: str, **params) -> list[str]:
+        response = api.get(base, params={"q": q, **params})
+        assert response.status_code == 200, response.text
+        return [i["subject"] for i in response.json()["issues"]]
+
+    assert subjects("100%") == ["Disk 100% full"]
+    assert subjects("e_c") == ["snake_case keys"]
+    assert subjects("zeppelin") == subjects("Zeppelin") == ["Quiet"]
+    assert subjects("\\") == []
+    assert subjects("disk") == ["Disk 100% full", "Disk 100 full"]  # oldest first
+    assert subjects("disk", offset=1, limit=1) == ["Disk 100 full"]

@@ -1,5 +1,6 @@
-"""Metrics with several uvicorn workers: one scrape gives one correct view (prometheus_client multiprocess mode),
-here from the separate METRICS_ADDR listener that the supervisor runs."""
+"""Metrics from a real `exitus serve`: with several uvicorn workers one scrape gives one correct view (prometheus_client
+multiprocess mode), and every documented combination of WEB_CONCURRENCY, PROMETHEUS_MULTIPROC_DIR and METRICS_ADDR
+serves the full set."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from bench.stack import new_customer
 from exitus.dev.postgres import free_port
 from tests.test_metrics import parse_samples
 
@@ -66,3 +69,65 @@ def workers_of(supervisor: int) -> list[int]:
             if b"spawn_main" in command:
                 workers.append(child)
     return workers
+
+
+@pytest.mark.parametrize("metrics_listener", [False, True], ids=["metrics-on-api-port", "metrics-addr"])
+@pytest.mark.parametrize("multiproc_dir", [False, True], ids=["no-multiproc-dir", "multiproc-dir"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["1-worker", "2-workers"])
+def test_every_documented_combination_serves_the_full_set_of_metrics(
+    workers, multiproc_dir, metrics_listener, start_exitus, fresh_database, issuer, tmp_path
+):
+    """WEB_CONCURRENCY x PROMETHEUS_MULTIPROC_DIR x METRICS_ADDR: the same metrics, counted once, in every one."""
+    _name, url = fresh_database
+    settings: dict[str, str | int] = {"WEB_CONCURRENCY": workers, "DB_POOL_SIZE": 3, "SHUTDOWN_DRAIN_SECONDS": 0}
+    if multiproc_dir:
+        directory = tmp_path / "prometheus"
+        directory.mkdir()
+        (directory / "counter_1.db").write_bytes(b"a previous run's file: must not be read")
+        settings["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    metrics_url = None
+    if metrics_listener:
+        port = free_port()
+        settings["METRICS_ADDR"] = f"127.0.0.1:{port}"
+        metrics_url = f"http://127.0.0.1:{port}/metrics"
+    exitus = start_exitus(url, **settings)
+    metrics_url = metrics_url or f"{exitus.url}/metrics"
+    try:
+        customer = new_customer(exitus.url, issuer)  # one admin request: accepted, a customer created
+        api = httpx.Client(base_url=exitus.url, headers=customer.headers, timeout=30)
+        project = api.post("/v1/projects", json={"name": "metrics", "labels": []}).json()
+        issues = f"/v1/projects/{project['id']}/issues"
+        issue = api.post(issues, json=ISSUE).json()
+        closed = api.put(f"{issues}/{issue['id']}", json={**ISSUE, "state": "closed", "version": issue["version"]})
+        assert closed.status_code == 200, closed.text
+        assert api.post(f"{issues}/{issue['id']}/comments", json={"content": "seen"}).status_code == 201
+        assert httpx.get(f"{exitus.url}/v1/projects", timeout=10).status_code == 401
+        health_checks = 5
+        for _ in range(health_checks - 1):  # start_exitus waited on one already
+            assert httpx.get(f"{exitus.url}/healthz", timeout=10).status_code == 200
+
+        scrape = httpx.get(metrics_url, timeout=10)
+        assert scrape.status_code == 200, scrape.text
+        seen = parse_samples(scrape.text)
+    finally:
+        exit_status = exitus.stop()
+    assert exit_status == 0
+    assert "Warning" not in exitus.output()  # a clean start, in the supervisor and the workers alike
+
+    def value(name: str, **labels: str) -> float | None:
+        return seen.get((name, frozenset(labels.items())))
+
+    probe = {"method": "GET", "route": "/healthz", "status": "200", "group": "probe"}
+    assert value("exitus_http_requests_total", **probe) == health_checks
+    assert value("exitus_http_requests_total", method="POST", route="/v1/projects", status="201", group="api") == 1
+    assert value("exitus_auth_outcomes_total", outcome="accepted", reason="valid") == 5
+    assert value("exitus_auth_outcomes_total", outcome="rejected", reason="missing") == 1
+    assert value("exitus_db_pool_size") == workers * 3
+    assert value("exitus_db_query_duration_seconds_count", query="create_project", outcome="ok") == 1
+    assert value("exitus_issues_created_total") == 1
+    assert value("exitus_issue_state_changes_total", state="closed") == 1
+    assert value("exitus_comments_created_total") == 1
+    assert [seen[key] for key in seen if key[0] == "exitus_build_info"] == [1]
+
+
+ISSUE = {"subject": "counted", "content": "once", "severity": "low", "category": "bug", "labels": []}

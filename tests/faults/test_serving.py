@@ -58,6 +58,27 @@ SERVING_DEFAULTS = {
 DATABASE = {"PGDATASOURCE": "postgresql://exitus@127.0.0.1:5432/exitus"}
 
 
+def test_max_connections_lets_exactly_that_many_in_and_the_first_beyond_max_concurrency_gets_a_problem(
+    postgres, fresh_database, start_exitus, issuer
+):
+    name, url = fresh_database
+    exitus = start_exitus(url, MAX_CONCURRENCY=1, MAX_CONNECTIONS=2, SHUTDOWN_DRAIN_SECONDS=0)
+    customer = new_customer(exitus.url, issuer)
+    with (
+        project_creation_held(postgres, name, exitus.url, customer.headers, "holds the only slot") as held,
+        httpx.Client(base_url=exitus.url, timeout=10) as second,  # a kept-alive connection: the second one
+    ):
+        another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
+        rejected = second.get("/v1/users/me", headers=another_user)
+        assert_retryable_503(rejected)  # beyond MAX_CONCURRENCY, within MAX_CONNECTIONS: the app's problem
+        assert "concurrency limit" in rejected.json()["detail"]
+        assert second.get("/healthz").status_code == 200  # probes never count against MAX_CONCURRENCY
+        beyond = httpx.get(f"{exitus.url}/healthz", timeout=10)  # a third connection
+        assert (beyond.status_code, beyond.headers["content-type"]) == (503, "text/plain; charset=utf-8")
+    assert held.result(timeout=30).status_code == 201
+    assert exitus.stop() == 0
+
+
 def test_serving_settings_default_and_parse():
     defaults = Config.from_env(DATABASE, need_oidc=False)
     assert {name: getattr(defaults, name) for name in SERVING_DEFAULTS} == SERVING_DEFAULTS
@@ -66,7 +87,7 @@ def test_serving_settings_default_and_parse():
             **DATABASE,
             "WEB_CONCURRENCY": "4",
             "MAX_CONCURRENCY": "50",
-            "MAX_CONNECTIONS": "50",
+            "MAX_CONNECTIONS": "51",
             "LISTEN_BACKLOG": "128",
             "KEEP_ALIVE_TIMEOUT_SECONDS": "65",
             "SHUTDOWN_DRAIN_SECONDS": "0",
@@ -75,7 +96,7 @@ def test_serving_settings_default_and_parse():
         },
         need_oidc=False,
     )
-    assert (configured.web_concurrency, configured.max_concurrency, configured.max_connections) == (4, 50, 50)
+    assert (configured.web_concurrency, configured.max_concurrency, configured.max_connections) == (4, 50, 51)
     assert (configured.listen_backlog, configured.keep_alive_timeout_seconds) == (128, 65)
     assert (configured.shutdown_drain_seconds, configured.shutdown_timeout_seconds) == (0.0, 30)
     assert configured.prometheus_multiproc_dir == "/tmp/metrics"
@@ -87,6 +108,7 @@ def test_serving_settings_default_and_parse():
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
         ({"MAX_CONCURRENCY": "many"}, "MAX_CONCURRENCY"),
         ({"MAX_CONCURRENCY": "2000"}, "MAX_CONNECTIONS"),  # more in flight than connections allowed
+        ({"MAX_CONCURRENCY": "50", "MAX_CONNECTIONS": "50"}, "MAX_CONNECTIONS"),  # no room for the 503 problem
         ({"SHUTDOWN_DRAIN_SECONDS": "-1"}, "SHUTDOWN_DRAIN_SECONDS"),
         ({"SHUTDOWN_TIMEOUT_SECONDS": "1.5"}, "SHUTDOWN_TIMEOUT_SECONDS"),
         ({"KEEP_ALIVE_TIMEOUT_SECONDS": "0"}, "KEEP_ALIVE_TIMEOUT_SECONDS"),
@@ -154,3 +176,11 @@ class IdsAtLogTime(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.events.append(add_request_ids(None, record.levelname.lower(), {"event": record.getMessage()}))
+
+
+def test_the_metrics_directory_cannot_be_prepared_once_metrics_exist_in_this_process(monkeypatch, tmp_path):
+    """Its wipe would delete this process's own open files: their samples would vanish from every scrape."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    config = Config.from_env({**DATABASE, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, need_oidc=False)
+    with pytest.raises(RuntimeError, match=r"before exitus\.metrics is imported"):
+        prepare_prometheus_dir(config)

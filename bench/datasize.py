@@ -1,0 +1,223 @@
+"""Data size: do list, search and deep-page latencies grow with the table? p50 per database size, as ratios.
+
+    .venv/bin/python -m bench.datasize [--sizes 10000,100000,1000000] [--workdir .bench] [--repeats 50] [--http]
+
+Keeps one PostgreSQL cluster in `--workdir` (git-ignored `.bench/` by default) with one database per size, seeded
+once by bench/seed.py (its manifest saved beside it) and reused on later runs. For each size it runs the named list
+queries exactly as queries/*.sql has them (through psycopg with bound parameters, in a transaction with the
+customer bound, as the service runs them) and reports their p50; with `--http`, also the same lists through
+`exitus serve` (sequential requests with a real token of a seeded user). EXPLAIN (ANALYZE, BUFFERS) of every
+statement goes to `<workdir>/plans-<size>.txt`. Figures are ratios to the smallest size, from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psycopg
+import pugsql
+
+from bench.seed import Manifest, libpq_url, seed
+from bench.stack import ExitusProcess, exitus_env, user_token
+from exitus.db import like_pattern
+from exitus.dev.issuer import DevIssuer
+from exitus.dev.postgres import LocalPostgres
+from exitus.resources import QUERIES_DIR
+
+DEEP_OFFSET = 1500  # a deep page that exists at every size (the measured project of 10k issues holds 2000)
+
+
+def named_statements(queries_dir: Path = QUERIES_DIR) -> dict[str, str]:
+    """The named queries' SQL with pugsql's :name parameters as psycopg's %(name)s."""
+    module = pugsql.module(str(queries_dir))
+    return {s.name: re.sub(r"(?<!:):(\w+)", r"%(\1)s", s.sql.replace("%", "%%")) for s in module}
+
+
+def scenarios(m: Manifest) -> dict[str, tuple[str, dict, str]]:
+    """name -> (query name, parameters, HTTP path with query string)."""
+    issues = f"/v1/projects/{m.project_id}/issues"
+    comments = f"{issues}/{m.commented_issue_ids[0]}/comments"
+    scope = {"customer_id": m.customer_id, "project_id": m.project_id, "limit": 50}
+    return {
+        "issues first page": ("list_issues", {**scope, "pattern": None, "offset": 0}, issues),
+        f"issues offset {DEEP_OFFSET}": (
+            "list_issues",
+            {**scope, "pattern": None, "offset": DEEP_OFFSET},
+            f"{issues}?offset={DEEP_OFFSET}",
+        ),
+        "issues offset 5000": ("list_issues", {**scope, "pattern": None, "offset": 5000}, f"{issues}?offset=5000"),
+        "issues q rare": (
+            "list_issues",
+            {**scope, "pattern": like_pattern(m.rare_term), "offset": 0},
+            f"{issues}?q={m.rare_term}",
+        ),
+        "issues q rare, a project a tenth the size": (
+            "list_issues",
+            {**scope, "project_id": m.other_project_ids[0], "pattern": like_pattern(m.rare_term), "offset": 0},
+            f"/v1/projects/{m.other_project_ids[0]}/issues?q={m.rare_term}",
+        ),
+        "issues q common": (
+            "list_issues",
+            {**scope, "pattern": like_pattern(m.common_term), "offset": 0},
+            f"{issues}?q={m.common_term}",
+        ),
+        "comments q common": (
+            "list_comments",
+            {**scope, "issue_id": m.commented_issue_ids[0], "pattern": like_pattern(m.common_term), "offset": 0},
+            f"{comments}?q={m.common_term}",
+        ),
+        "projects q": (
+            "list_projects",
+            {"customer_id": m.customer_id, "pattern": like_pattern("zzz"), "limit": 50, "offset": 0},
+            "/v1/projects?q=zzz",
+        ),
+        "users q": (
+            "list_users",
+            {"customer_id": m.customer_id, "pattern": like_pattern("seed-0-1"), "limit": 50, "offset": 0},
+            "/v1/users?q=seed-0-1",
+        ),
+    }
+
+
+def p50(run: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def measure_sql(url: str, manifest: Manifest, repeats: int, plans: Path, queries_dir: Path) -> dict[str, float]:
+    statements = named_statements(queries_dir)
+    results = {}
+    # prepare_threshold=None: each execution is planned with its parameters (a custom plan), as a fresh pooled
+    # connection does; the generic-plan case is measured separately (explain_generic).
+    with psycopg.connect(libpq_url(url), prepare_threshold=None) as conn, open(plans, "w") as out:
+        for name, (query, params, _path) in scenarios(manifest).items():
+
+            def run(query=query, params=params):
+                with conn.transaction():
+                    conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
+                    return conn.execute(statements[query], params).fetchall()
+
+            results[name] = p50(run, repeats)
+            with conn.transaction():
+                conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
+                plan = conn.execute("explain (analyze, buffers) " + statements[query], params).fetchall()
+                rows = len(conn.execute(statements[query], params).fetchall())
+            out.write(f"== {name} ({rows} rows, p50 {results[name]:.2f} ms)\n")
+            out.write("\n".join(r[0] for r in plan) + "\n\n")
+    return results
+
+
+def measure_http(
+    url: str, manifest: Manifest, repeats: int, workdir: Path, issuer: DevIssuer, workers: int = 1
+) -> dict[str, float]:
+    server = ExitusProcess(exitus_env(url, issuer.url, WEB_CONCURRENCY=workers), workdir / "exitus.log")
+    server.start()
+    try:
+        token = user_token(issuer, manifest.customer_id, manifest.user_subs[0])
+        results = {}
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            for name, (_query, _params, path) in scenarios(manifest).items():
+
+                def get(path=path):
+                    response = client.get(path)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
+
+                results[name] = p50(get, repeats)
+        return results
+    finally:
+        server.stop()
+
+
+def seeded_database(postgres: LocalPostgres, workdir: Path, size: int) -> tuple[str, Manifest]:
+    """The database of this size, seeded on first use; its manifest is kept beside the cluster."""
+    name = f"seed_{size}"
+    manifest_file = workdir / f"manifest-{size}.json"
+    if manifest_file.exists():
+        return postgres.url(name), Manifest.from_json(manifest_file.read_text())
+    postgres.drop_database(name)  # a half-seeded leftover of an interrupted run
+    url = postgres.create_database(name)
+    manifest = seed(url, size)
+    manifest_file.write_text(manifest.to_json())
+    return url, manifest
+
+
+def table(results: dict[int, dict[str, float]], title: str) -> str:
+    sizes = sorted(results)
+    base = sizes[0]
+    lines = [
+        f"### {title}",
+        "",
+        "| scenario | "
+        + " | ".join(f"p50 {s:,} (ms)" for s in sizes)
+        + " | "
+        + " | ".join(f"{s:,}/{base:,}" for s in sizes[1:])
+        + " |",
+        "| --- " * (2 * len(sizes)) + "|",
+    ]
+    for name in results[base]:
+        p = [results[s][name] for s in sizes]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{v:.2f}" for v in p)
+            + " | "
+            + " | ".join(f"{v / p[0]:.2f}" for v in p[1:])
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parents[1] / ".bench")
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--http", action="store_true", help="also measure through `exitus serve`")
+    parser.add_argument("--database-suffix", default="", help="measure seed_<size><suffix> (a copy, e.g. _base)")
+    parser.add_argument("--queries", type=Path, default=QUERIES_DIR, help="the named queries to run (SQL level)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    args.workdir.chmod(0o755)  # PostgreSQL runs as another user when we are root
+    postgres = LocalPostgres(args.workdir / "pg").start()
+    issuer = DevIssuer(args.workdir / "issuer").start() if args.http else None
+    sql_results, http_results = {}, {}
+    try:
+        databases = {size: seeded_database(postgres, args.workdir, size) for size in sizes}
+        if args.database_suffix:
+            databases = {s: (f"{url}{args.database_suffix}", m) for s, (url, m) in databases.items()}
+        for size, (url, manifest) in databases.items():
+            plans = args.workdir / f"plans-{size}{args.database_suffix}.txt"
+            sql_results[size] = measure_sql(url, manifest, args.repeats, plans, args.queries)
+        if issuer is not None:
+            for size, (url, manifest) in databases.items():
+                http_results[size] = measure_http(url, manifest, args.repeats, args.workdir, issuer)
+    finally:
+        if issuer is not None:
+            issuer.stop()
+    print(table(sql_results, "SQL (named query, customer bound), p50"))
+    if http_results:
+        print()
+        print(table(http_results, "HTTP (exitus serve, sequential requests), p50"))
+    (args.workdir / f"datasize{args.database_suffix}.json").write_text(
+        json.dumps({"sql": sql_results, "http": http_results}, indent=2)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The reference server of `bench/run.py`: a bare Flask view doing exitus's one-row read, under gunicorn.
+
+    gunicorn --worker-class gthread --workers W --threads P 'bench.reference:create_app()'
+
+It answers `GET /v1/projects/<project_id>/issues/<id>` with exactly the SQL exitus runs for it: `set_request_customer`
+(queries/session.sql) then `get_issue` (queries/issues.sql), parsed from the same files by pugsql, in one transaction
+on a psycopg_pool connection. It binds the customer the same way because row-level security is forced on the app
+role: without it every row is invisible. No authentication, validation, logging, metrics or tracing: it is the
+floor that the same SQL costs in Python, which exitus is compared to (bench/README.md).
+
+Environment: REFERENCE_DATABASE (libpq URL, the app role), REFERENCE_CUSTOMER_ID (the customer whose rows are
+read: the bare view has no token to take it from), REFERENCE_POOL_SIZE (connections per worker; the same as exitus's
+DB_POOL_SIZE and as the gthread threads, so a request never waits for a connection a thread could not use).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from typing import Any
+
+import pugsql
+import sqlalchemy
+from flask import Flask, abort, jsonify
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
+
+from exitus.resources import QUERIES_DIR
+
+
+def named_query(name: str) -> str:
+    """The named query's SQL from queries/*.sql, with its `:name` parameters as psycopg's `%(name)s`."""
+    statement = getattr(pugsql.module(str(QUERIES_DIR)), name)
+    return str(sqlalchemy.text(statement.sql).compile(dialect=psycopg_dialect.dialect()))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def create_app(env: dict[str, str] | None = None) -> Flask:
+    env = dict(os.environ) if env is None else env
+    customer_id = env["REFERENCE_CUSTOMER_ID"]
+    size = int(env.get("REFERENCE_POOL_SIZE", "10"))
+    pool = ConnectionPool(
+        env["REFERENCE_DATABASE"], min_size=size, max_size=size, kwargs={"row_factory": dict_row}, open=True
+    )
+    set_customer = named_query("set_request_customer")
+    get_issue = named_query("get_issue")
+    app = Flask(__name__)
+
+    @app.get("/v1/projects/<project_id>/issues/<issue_id>")
+    def read_issue(project_id: str, issue_id: str):
+        # One transaction: the pool's context manager commits it when the block ends.
+        with pool.connection() as conn:
+            conn.execute(set_customer, {"customer_id": customer_id})
+            row = conn.execute(get_issue, {"customer_id": customer_id, "project_id": project_id, "id": issue_id})
+            issue = row.fetchone()
+        if issue is None:
+            abort(404)
+        return jsonify({key: _json_value(value) for key, value in issue.items()})
+
+    app.extensions["reference_pool"] = pool
+    return app

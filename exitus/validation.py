@@ -1,0 +1,48 @@
+"""Connexion's parameter validation, with each parameter's schema validator built once.
+
+Connexion's ParameterValidator deep-copies a parameter's spec and builds a jsonschema validator for every value it
+checks, on every request (about 20 µs a parameter, measured: bench/README.md). The spec does not change while the
+process runs, so the validator of each parameter is built on first use and kept. What is checked, and the error
+text, are Connexion's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.utils import is_null, is_nullable
+from connexion.validators import VALIDATOR_MAP
+from connexion.validators.parameter import ParameterValidator, draft4_format_checker
+from jsonschema import Draft4Validator, ValidationError
+
+# id(parameter spec) -> (the spec, its validator); the spec is kept so that its id is never reused.
+_validators: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
+
+
+def _validator_for(param: dict[str, Any]) -> Draft4Validator:
+    kept = _validators.get(id(param))
+    if kept is None or kept[0] is not param:
+        kept = _validators[id(param)] = (
+            param,
+            Draft4Validator(param.get("schema", param), format_checker=draft4_format_checker),
+        )
+    return kept[1]
+
+
+class KeptParameterValidator(ParameterValidator):
+    @staticmethod
+    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None):
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is not None:
+            try:
+                _validator_for(param).validate(value)
+            except ValidationError as exception:
+                return str(exception)
+            return None
+        if param.get("required"):
+            return f"Missing {parameter_type} parameter '{param['name']}'"
+        return None
+
+
+VALIDATORS = {**VALIDATOR_MAP, "parameter": KeptParameterValidator}
