@@ -88,7 +88,7 @@ def serve(config: Config) -> int:
 
 def server_settings(config: Config) -> dict[str, Any]:
     """uvicorn's settings from the configuration, shared by `exitus serve` and `make run` (exitus.dev.stack)."""
-    from exitus.edge import BoundedHttpToolsProtocol  # imports exitus.metrics: not at module level (see above)
+    from exitus.protocol import BoundedHttpToolsProtocol
 
     return {
         "log_config": None,

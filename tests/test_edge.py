@@ -2,7 +2,7 @@
 read whole, whether they declare their length or not, and nothing is written; a path has one spelling, any other is
 404 before routing; request heads are capped (431). (Its request ids and security headers are tested in
 tests/api/test_health.py, its counts in tests/test_metrics.py, its access line in tests/test_logs.py, its admission
-of requests in tests/test_edge_admission.py, the head cap while reading in tests/faults/test_edge_protocol.py, its
+of requests in tests/test_edge_admission.py, the head cap while reading in tests/faults/test_protocol.py, its
 Content-Type rules in tests/test_bodies.py.)"""
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ METHODS = ["GET", "POST", "PUT", "DELETE"]
 @pytest.fixture(scope="module")
 def small_heads(config) -> Iterator[RunningServer]:
     """exitus with small head limits, under uvicorn's plain protocol: the edge's own check (exitus serve also caps
-    the head while reading it: tests/faults/test_edge_protocol.py)."""
+    the head while reading it: tests/faults/test_protocol.py)."""
     running = RunningServer(create_app(dataclasses.replace(config, max_header_bytes=4096, max_header_count=16)))
     yield running.start()
     running.stop()

@@ -1,5 +1,5 @@
 """`exitus serve` as deployed, with raw sockets: the request head is capped while it is read
-(exitus.edge.BoundedHttpToolsProtocol: a 50 MB header used to be read whole and held), and with METRICS_ADDR the API
+(exitus.protocol.BoundedHttpToolsProtocol: a 50 MB header used to be read whole and held), and with METRICS_ADDR the API
 port serves the metrics in no spelling at all."""
 
 from __future__ import annotations
