@@ -18,9 +18,10 @@ from connexion.resolver import Resolver
 
 from exitus import __version__
 from exitus.auth import OIDCVerifier, ProviderUnavailable, discovery_url, security_handler_for
+from exitus.bodies import BODY_VALIDATORS
 from exitus.config import Config
 from exitus.db import Database
-from exitus.edge import EdgeMiddleware, operation_routes
+from exitus.edge import AdmissionMiddleware, EdgeMiddleware, operation_routes
 from exitus.errors import register_error_handlers
 from exitus.metrics import serve_metrics
 from exitus.request_scope import scoped_resolver
@@ -80,14 +81,24 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
         resolver=Resolver(function_resolver=scoped_resolver(database, config.tenant_claim)),
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map=VALIDATORS,
+        validator_map={**VALIDATORS, **BODY_VALIDATORS},
     )
     register_error_handlers(app, spec)
+    routes = operation_routes(spec)
     app.add_middleware(
         EdgeMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
-        routes=operation_routes(spec),
+        routes=routes,
         max_body_bytes=config.max_body_bytes,
+        max_header_bytes=config.max_header_bytes,
+        max_header_count=config.max_header_count,
+    )
+    app.add_middleware(
+        AdmissionMiddleware,
+        position=MiddlewarePosition.BEFORE_VALIDATION,  # after security: a token is checked before any body is read
+        routes=routes,
+        max_body_bytes=config.max_body_bytes,
+        body_read_timeout_seconds=config.body_read_timeout_seconds,
         max_in_flight=config.max_concurrency,
     )
     serve_metrics(

@@ -15,6 +15,7 @@ import asyncio
 import functools
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -149,10 +150,17 @@ class OIDCVerifier:
     async def _verify_signed(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
-        except JWTError:
+        except (JWTError, RecursionError):
             raise Unauthorized("the token is not a well-formed JWT", reason="malformed") from None
+        try:
+            # Read before the signature is checked only to refuse ill-typed claims early (python-jose's own claim
+            # checks fail with TypeError on some); nothing is accepted on this unverified copy.
+            unverified_claims = jwt.get_unverified_claims(token)
+        except (JWTError, RecursionError):
+            raise Unauthorized("the token is invalid", reason="invalid") from None
+        _check_claim_types(unverified_claims)
         alg = header.get("alg")
-        if alg not in ALLOWED_ALGORITHMS:
+        if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
             raise Unauthorized("the token's signing algorithm is not accepted", reason="bad_algorithm")
         if "crit" in header:
             raise Unauthorized("the token requires extensions this service does not understand", reason="crit")
@@ -192,7 +200,7 @@ class OIDCVerifier:
         if claims.get("token_use", "access") != "access":
             raise Unauthorized("the token is not an access token", reason="wrong_type")
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not 0 < len(subject) <= 255 or "\x00" in subject:
+        if not _is_text(subject) or not 0 < len(subject) <= 255 or "\x00" in subject:
             raise Unauthorized("the token has no usable subject", reason="invalid")
         return claims
 
@@ -204,6 +212,45 @@ class OIDCVerifier:
         if claims.get("client_id") in self.client_ids or claims.get("azp") in self.client_ids:
             return
         raise Unauthorized("the token was not issued for this service", reason="wrong_audience")
+
+
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+STRING_CLAIMS = ("iss", "sub", "client_id", "azp", "token_use", "jti")
+
+
+def _check_claim_types(claims: Mapping[str, Any]) -> None:
+    """The registered claims (RFC 7519 section 4.1) and the client claims have the types their checks rely on: dates
+    are finite numbers, `aud` a string or a list of strings, the others strings; every string is Unicode (JSON
+    allows lone surrogate escapes, which are not characters and which no database stores)."""
+    for name in NUMERIC_DATE_CLAIMS:
+        if name in claims and not _is_numeric_date(claims[name]):
+            detail = "the token has no valid expiry" if name == "exp" else f"the token's {name!r} claim is not a date"
+            raise Unauthorized(detail, reason="invalid_claims")
+    for name in STRING_CLAIMS:
+        if name in claims and not _is_text(claims[name]):
+            raise Unauthorized(f"the token's {name!r} claim is not a Unicode string", reason="invalid_claims")
+    audience = claims.get("aud")
+    if "aud" in claims and not (
+        _is_text(audience) or (isinstance(audience, list) and all(_is_text(a) for a in audience))
+    ):
+        raise Unauthorized("the token's 'aud' claim is not a string or a list of strings", reason="invalid_claims")
+
+
+def _is_numeric_date(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _is_text(value: Any) -> bool:
+    """A string of Unicode characters (no lone surrogate)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def discovery_url(issuer: str) -> str:

@@ -37,6 +37,9 @@ ENV_VARS = (
     "STATEMENT_TIMEOUT_MS",
     "SWAGGER_UI",
     "MAX_BODY_BYTES",
+    "BODY_READ_TIMEOUT_SECONDS",
+    "MAX_HEADER_BYTES",
+    "MAX_HEADER_COUNT",
     "METRICS_ADDR",
     "WEB_CONCURRENCY",
     "MAX_CONCURRENCY",
@@ -76,6 +79,9 @@ class Config:
     statement_timeout_ms: int = 30_000
     swagger_ui: bool = True
     max_body_bytes: int = 1_048_576  # larger request bodies are answered 413 before they are read whole
+    body_read_timeout_seconds: float = 30.0  # a body not received whole by then is answered 408
+    max_header_bytes: int = 32_768  # a larger request head (request line and header fields) is answered 431
+    max_header_count: int = 100  # more header fields are answered 431
     metrics_addr: str = ""  # host:port of a separate /metrics listener; empty: /metrics on the API port
     jwks_min_refresh_seconds: float = 30.0  # an unknown kid refetches the JWKS at most this often
     jwks_max_age_seconds: float = 600.0  # cached keys are refetched when older (withdrawn keys stop working)
@@ -113,6 +119,9 @@ class Config:
             jwks_min_refresh_seconds=_parse_float(env, "JWKS_MIN_REFRESH_SECONDS", 30.0, minimum=0.0),
             jwks_max_age_seconds=_parse_float(env, "JWKS_MAX_AGE_SECONDS", 600.0, minimum=1.0),
             max_body_bytes=_parse_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=100 * 1_048_576),
+            body_read_timeout_seconds=_parse_float(env, "BODY_READ_TIMEOUT_SECONDS", 30.0, minimum=0.1),
+            max_header_bytes=_parse_int(env, "MAX_HEADER_BYTES", 32_768, minimum=4096, maximum=1_048_576),
+            max_header_count=_parse_int(env, "MAX_HEADER_COUNT", 100, minimum=16, maximum=10_000),
             metrics_addr=_parse_metrics_addr(env),
             web_concurrency=_parse_int(env, "WEB_CONCURRENCY", 1, minimum=1, maximum=64),
             max_concurrency=_parse_int(env, "MAX_CONCURRENCY", 200, minimum=1, maximum=100_000),

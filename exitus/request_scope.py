@@ -226,7 +226,13 @@ def _is_uuid(value: Any) -> bool:
 
 
 def _short_text(value: Any, limit: int) -> str | None:
-    """Optional profile claims, kept only when they are plain strings the users table accepts."""
+    """Optional profile claims, kept only when they are plain strings the users table accepts: identity providers
+    often let users edit their name and email, and a value the database refuses (a NUL, a lone surrogate) must
+    cost the user that claim, not every request."""
     if not isinstance(value, str) or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
         return None
     return value[:limit]

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import contextvars
 import ctypes
+import functools
 import logging
 import os
 import select
@@ -87,9 +88,18 @@ def serve(config: Config) -> int:
 
 def server_settings(config: Config) -> dict[str, Any]:
     """uvicorn's settings from the configuration, shared by `exitus serve` and `make run` (exitus.dev.stack)."""
+    from exitus.protocol import BoundedHttpToolsProtocol
+
     return {
         "log_config": None,
         "proxy_headers": True,
+        # httptools, with the request head capped while it is read (uvicorn caps it for h11 only): 431 beyond it. A
+        # partial, not a subclass made here: uvicorn pickles its settings for the worker processes.
+        "http": functools.partial(
+            BoundedHttpToolsProtocol,
+            max_header_bytes=config.max_header_bytes,
+            max_header_count=config.max_header_count,
+        ),
         # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
         # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet
         # (config: MAX_CONNECTIONS > MAX_CONCURRENCY, so the first client beyond it still gets the problem+json 503).

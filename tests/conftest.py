@@ -6,14 +6,18 @@ Session-wide: one throwaway cluster, one migrated database, one issuer, one serv
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +211,61 @@ def assert_problem(response: httpx.Response, status: int, detail_contains: str |
     if detail_contains is not None:
         assert detail_contains in body.get("detail", ""), body
     return body
+
+
+@pytest.fixture
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fails the test if anything logged an error or a traceback while it ran (the server runs in this process)."""
+    yield
+    errors = [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
+    assert not errors, [(record.name, record.getMessage()) for record in errors]
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    header_list: list[tuple[str, str]] = field(default_factory=list)
+
+    def problem(self) -> dict[str, Any]:
+        """The RFC 9457 problem this response is."""
+        assert self.headers["content-type"].startswith("application/problem+json"), self.headers
+        body = json.loads(self.body)
+        assert body["status"] == self.status and body["title"] and body["type"] == "about:blank"
+        return body
+
+
+class RawConnection:
+    """An HTTP/1.1 client on a plain socket, for what httpx will not send: trickled bodies, malformed or huge heads,
+    paths as written. Reads one response."""
+
+    def __init__(self, port: int, timeout: float = 30.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def send(self, data: bytes) -> RawConnection:
+        self.sock.sendall(data)
+        return self
+
+    def response(self) -> RawResponse:
+        reply = HTTPResponse(self.sock)
+        reply.begin()
+        body = reply.read()
+        pairs = [(name.lower(), value) for name, value in reply.getheaders()]
+        return RawResponse(reply.status, dict(pairs), body, pairs)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> RawConnection:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def raw_request(port: int, head: str, body: bytes = b"") -> RawResponse:
+    """One request whose head is sent as written (lines joined with CRLF), with Connection: close."""
+    with RawConnection(port) as connection:
+        lines = [*head.strip("\n").split("\n"), "Connection: close"]
+        return connection.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body).response()

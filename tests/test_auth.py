@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from jose import jws
 from prometheus_client import REGISTRY
 
@@ -539,3 +541,90 @@ def test_a_remembered_token_is_checked_in_full_again_once_it_expires(own_issuer)
         assert token_cache("miss") - misses == 2
 
     asyncio.run(scenario())
+
+
+# --- odd claims: generated, never a 500 -----------------------------------------------------------------------------
+
+# Any JSON value python-jose can carry, lone surrogates and non-finite numbers included (JSON allows the escapes;
+# python's json reads NaN and Infinity too).
+ANY_TEXT = st.text(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=30)
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**400), max_value=10**400)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+NUMERIC_DATES = ("exp", "nbf", "iat")
+STRINGS = ("iss", "sub", "client_id", "azp", "token_use", "jti")
+
+
+def unicode_text(value: Any) -> bool:
+    return isinstance(value, str) and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+def well_typed(claim: str, value: Any) -> bool:
+    """RFC 7519's types for the registered claims (and the client claims): what a verifier may rely on."""
+    if claim in NUMERIC_DATES:
+        return not isinstance(value, bool) and (
+            isinstance(value, int) or (isinstance(value, float) and value == value and abs(value) != float("inf"))
+        )
+    if claim in STRINGS:
+        return unicode_text(value)
+    assert claim == "aud"
+    return unicode_text(value) or (isinstance(value, list) and all(unicode_text(v) for v in value))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(claim=st.sampled_from([*NUMERIC_DATES, *STRINGS, "aud"]), value=JSON_VALUES)
+@example(claim="aud", value=5)
+@example(claim="client_id", value=[CLIENT_ID])
+@example(claim="sub", value="user-\ud800")
+def test_a_registered_claim_of_the_wrong_type_is_401_never_500(http, issuer, tenant, no_tracebacks, claim, value):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, **{claim: value}))
+    response = http.get("/v1/users/me", headers=bearer(token))
+    if not well_typed(claim, value):
+        assert response.status_code == 401, (claim, value)
+        assert_invalid_token(response, "")
+    else:  # well typed, but maybe expired, from another issuer, for another client...
+        assert response.status_code in (200, 401, 403), response.text
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(header=st.sampled_from(["alg", "kid", "typ", "crit", "cty"]), value=JSON_VALUES)
+@example(header="alg", value=["RS256"])
+def test_an_odd_token_header_is_401_never_500(http, issuer, tenant, no_tracebacks, header, value):
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id), {header: value})
+    response = http.get("/v1/users/me", headers=bearer(token))
+    assert response.status_code in (200, 401), response.text
+    if response.status_code == 401:
+        assert_invalid_token(response, "")
+
+
+def stored_profile(value: Any, limit: int) -> str | None:
+    return value[:limit] if unicode_text(value) and "\x00" not in value else None
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=JSON_VALUES | ANY_TEXT, email=JSON_VALUES | ANY_TEXT)
+@example(name="\ud800", email="ada\udfff@example.com")
+def test_profile_claims_the_database_cannot_hold_are_dropped_and_the_user_served(
+    http, issuer, tenant, no_tracebacks, name, email
+):
+    """Identity providers often let users edit their name and email: a lone surrogate there gave that user a 500 on
+    every request. The claim is dropped instead (a NUL too); anything else is kept, cut to the column's length."""
+    token = issuer.key.sign(claims_for(issuer.url, tenant.customer_id, name=name, email=email))
+    user = me(http, token)
+    assert user["name"] == (stored_profile(name, 200) or None)  # an empty name falls back to none
+    assert user["email"] == stored_profile(email, 320)
+
+
+def test_a_token_nested_too_deeply_is_401(http):
+    deep = "[" * 2500 + "]" * 2500  # deeper than python's recursion limit, smaller than MAX_TOKEN_BYTES
+    header = b64(json.dumps({"alg": "RS256", "kid": "k", "x": "PLACEHOLDER"}).replace('"PLACEHOLDER"', deep).encode())
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(f"{header}.{b64json({})}.sig")), "not a well-formed")
+    payload = b64(deep.encode())
+    token = f"{b64json({'alg': 'RS256', 'kid': 'k'})}.{payload}.sig"
+    assert_invalid_token(http.get("/v1/projects", headers=bearer(token)), "the token is invalid")

@@ -1,8 +1,10 @@
-"""Customers (tenants). Administrators manage all of them; a tenant may read and update itself."""
+"""Customers (tenants). Administrators manage all of them; a tenant may read itself and update its description and
+labels. Only administrators rename: names are unique across customers, so a tenant's rename would tell it whether
+another customer has the name (409 or not), and would let it take a name before its owner signs up."""
 
 from exitus.api import page
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import Conflict, Forbidden, NotFound
 from exitus.request_scope import current
 
 
@@ -25,8 +27,11 @@ def get(id):
 
 
 def update(id, body):
-    _visible_customer(id)
-    queries = current().queries
+    customer = _visible_customer(id)
+    scope = current()
+    if body["name"] != customer["name"] and not scope.identity.is_admin:
+        raise Forbidden("only platform administrators may rename a customer")
+    queries = scope.queries
     row = queries.update_customer(
         id=id,
         name=body["name"],

@@ -145,7 +145,10 @@ def _body(operation: dict[str, Any], target: Estate, path: str) -> dict[str, Any
     body = dict(BODIES[schema])
     if "version" in SPEC["components"]["schemas"][schema]["properties"]:
         leaf = _resources_of(path)[-1]
-        body["version"] = target.api.get(target.url_of(leaf)).json()["version"]  # current: only tenancy can refuse
+        current = target.api.get(target.url_of(leaf)).json()
+        body["version"] = current["version"]  # current: only tenancy can refuse
+        if schema == "UpdatedCustomer":
+            body["name"] = current["name"]  # tenants do not rename themselves (exitus/api/customers.py)
     return body
 
 

@@ -40,10 +40,39 @@ def test_tenant_sees_only_itself(tenant, other_tenant):
 
 def test_tenant_updates_only_itself(tenant, other_tenant):
     api = tenant.api(scopes=["exitus/customer.write"])
-    own = api.put(f"/v1/customers/{tenant.customer_id}", json={"name": f"{tenant.name}!", "labels": [], "version": 1})
-    assert own.status_code == 200
+    own = api.put(
+        f"/v1/customers/{tenant.customer_id}",
+        json={"name": tenant.name, "description": "ours", "labels": ["gold"], "version": 1},
+    )
+    assert own.status_code == 200, own.text
+    assert (own.json()["description"], own.json()["labels"], own.json()["version"]) == ("ours", ["gold"], 2)
     other = api.put(f"/v1/customers/{other_tenant.customer_id}", json={"name": "taken", "labels": [], "version": 1})
     assert_problem(other, 404)
+
+
+def test_a_tenant_cannot_rename_itself_and_learns_nothing_of_other_names(admin, tenant, other_tenant):
+    """A tenant's rename is 403 whatever the name: taken by another customer (in any case), free, or its own in
+    another case. The answers are the same, so a tenant cannot probe which names other customers have (nor take
+    a name before its owner signs up); nothing changes."""
+    url = f"/v1/customers/{tenant.customer_id}"
+    api = tenant.api(scopes=["exitus/customer.write"])
+    names = [other_tenant.name, other_tenant.name.upper(), f"free {uuid.uuid4()}", tenant.name.upper()]
+    answers = set()
+    for name in names:
+        response = api.put(url, json={"name": name, "labels": [], "version": 1})
+        body = assert_problem(response, 403, "only platform administrators may rename a customer")
+        answers.add((response.status_code, body["detail"], body["title"]))
+    assert len(answers) == 1
+    current = admin.get(url).json()
+    assert (current["name"], current["version"]) == (tenant.name, 1)
+
+
+def test_admins_rename_customers(admin, tenant, other_tenant):
+    url = f"/v1/customers/{tenant.customer_id}"
+    assert_problem(admin.put(url, json={"name": other_tenant.name, "labels": [], "version": 1}), 409)
+    renamed = admin.put(url, json={"name": f"{tenant.name} renamed", "labels": [], "version": 1})
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == f"{tenant.name} renamed"
 
 
 def test_only_admins_create_customers(tenant):

@@ -68,9 +68,11 @@ def test_max_connections_lets_exactly_that_many_in_and_the_first_beyond_max_conc
         project_creation_held(postgres, name, exitus.url, customer.headers, "holds the only slot") as held,
         httpx.Client(base_url=exitus.url, timeout=10) as second,  # a kept-alive connection: the second one
     ):
-        rejected = second.get("/healthz")
+        another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
+        rejected = second.get("/v1/users/me", headers=another_user)
         assert_retryable_503(rejected)  # beyond MAX_CONCURRENCY, within MAX_CONNECTIONS: the app's problem
         assert "concurrency limit" in rejected.json()["detail"]
+        assert second.get("/healthz").status_code == 200  # probes never count against MAX_CONCURRENCY
         beyond = httpx.get(f"{exitus.url}/healthz", timeout=10)  # a third connection
         assert (beyond.status_code, beyond.headers["content-type"]) == (503, "text/plain; charset=utf-8")
     assert held.result(timeout=30).status_code == 201
