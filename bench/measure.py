@@ -7,6 +7,7 @@ import json
 import os
 import resource
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,26 @@ def transaction_counts(admin_dsn: str, database: str) -> tuple[int, int]:
             "select xact_commit, xact_rollback from pg_stat_database where datname = %s", (database,)
         ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def wait_until_idle(admin_dsn: str, database: str, *, timeout: float = 300.0) -> float:
+    """Wait until no query runs in `database` (but this one), and return how long that took. wrk stops sending when
+    its run ends, but what it sent keeps the server busy, and slow requests (a search reading 200k rows) would
+    otherwise run into the next scenario and void it. Raises TimeoutError after `timeout` seconds."""
+    started = time.monotonic()
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        while True:
+            (active,) = conn.execute(
+                "select count(*) from pg_stat_activity where datname = %s and state <> 'idle'"
+                " and pid <> pg_backend_pid()",
+                (database,),
+            ).fetchone()
+            waited = time.monotonic() - started
+            if active == 0:
+                return waited
+            if waited > timeout:
+                raise TimeoutError(f"{active} queries still running in {database} after {timeout:.0f} s")
+            time.sleep(0.2)
 
 
 def wrk_version() -> str:

@@ -361,6 +361,9 @@ class Runner:
         data_file = self.scratch / "data.lua"
         write_data_file(data_file, fixture, self.postgres, threads)
         postmaster = measure.postmaster_pid(self.postgres.datadir)
+        waited = measure.wait_until_idle(self.postgres.libpq_dsn(fixture.database, "postgres"), fixture.database)
+        if waited > 1:
+            self.log(f"  waited {waited:.0f} s for the previous run's requests to finish")
         before()
         server_before = measure.process_tree(server.pid)
         postgres_before = measure.process_tree(postmaster)
