@@ -129,9 +129,10 @@ def _call(handler: Callable, scope: RequestScope, args: tuple, kwargs: dict) -> 
 
 def _as_json(result: Any) -> tuple[Any, int, dict[str, str]]:
     """Handlers return `body` or `(body, status[, headers])`. The spec declares problem+json for errors beside
-    application/json for successes, so Connexion cannot guess: name the content type here, once (connexion #1956)."""
+    application/json for successes, so Connexion cannot guess: name the content type here, once (connexion #1956),
+    unless the handler named another (an export)."""
     body, status, headers = result if isinstance(result, tuple) and len(result) == 3 else (*_pair(result), {})
-    return body, status, {**headers, "Content-Type": "application/json"}
+    return body, status, {"Content-Type": "application/json", **headers}
 
 
 def _pair(result: Any) -> tuple[Any, int]:
