@@ -5,7 +5,8 @@
 -- The serving role. Role names are cluster-wide: created once, by whichever database migrates first; the grants
 -- below are per database. The migrating role (like RDS's master: CREATEROLE, never superuser) becomes a member, so
 -- `exitus serve` with the same login assumes it on every connection (exitus/db.py). A deployment with a separate
--- login for the service grants it this role instead.
+-- login for the service grants it this role instead; only that also holds against arbitrary SQL, since a session may
+-- always SET ROLE back to its login (the service runs named queries only, so it never asks to).
 do $$
 begin
     if not exists (select 1 from pg_roles where rolname = 'exitus_service') then
