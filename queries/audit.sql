@@ -38,6 +38,6 @@ limit :limit
 -- :doc The head of the bound customer's chain (its last sequence and hash), or nothing before its first event.
 select last_sequence, last_hash from exitus_audit_head() where last_sequence is not null
 
--- :name bind_audited_customer :scalar
+-- :name set_audited_customer :scalar
 -- :doc Rebinds the transaction to another customer, for an administrator reading that customer's audit trail.
 select set_config('exitus.customer_id', cast(:customer_id as text), true)

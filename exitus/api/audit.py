@@ -59,7 +59,7 @@ def _audited_customer(customer_id):
         if scope.identity.customer_id is not None and customer_id.lower() == scope.identity.customer_id.lower():
             return scope.tenant
         raise Forbidden("only administrators (exitus/customer.admin) may name another customer")
-    scope.queries.bind_audited_customer(customer_id=customer_id)
+    scope.queries.set_audited_customer(customer_id=customer_id)
     return customer_id
 
 
