@@ -51,6 +51,7 @@ ENV_VARS = (
     "PROMETHEUS_MULTIPROC_DIR",
     "JWKS_MIN_REFRESH_SECONDS",
     "JWKS_MAX_AGE_SECONDS",
+    "TRUSTED_PROXIES",
 )
 
 
@@ -95,6 +96,8 @@ class Config:
     shutdown_drain_seconds: float = 5.0
     shutdown_timeout_seconds: int = 20
     prometheus_multiproc_dir: str = ""
+    # Peers whose X-Forwarded-For names the client (exitus/client.py); none by default
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_oidc: bool = True) -> Config:
@@ -131,6 +134,7 @@ class Config:
             shutdown_drain_seconds=_parse_float(env, "SHUTDOWN_DRAIN_SECONDS", 5.0, minimum=0.0),
             shutdown_timeout_seconds=_parse_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 20, minimum=0, maximum=3600),
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
+            trusted_proxies=_parse_trusted_proxies(env),
         )
         if config.max_connections <= config.max_concurrency:
             # Beyond MAX_CONNECTIONS uvicorn answers a bare text 503: the clients beyond MAX_CONCURRENCY must still
@@ -284,6 +288,15 @@ def _parse_int(env: Mapping[str, str], name: str, default: int, *, minimum: int,
     if not minimum <= value <= maximum:
         raise ConfigError(name, f"{value} is outside {minimum}..{maximum}")
     return value
+
+
+def _parse_trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    from exitus.client import parse_trusted_proxies
+
+    try:
+        return parse_trusted_proxies(env.get("TRUSTED_PROXIES", ""))
+    except ValueError as error:
+        raise ConfigError("TRUSTED_PROXIES", str(error)) from None
 
 
 def _parse_float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import psycopg
@@ -41,7 +42,23 @@ from exitus.resources import QUERIES_DIR
 
 tracer = trace.get_tracer("exitus.db")
 T = TypeVar("T")
-BIND_CUSTOMER = "set_request_customer"  # queries/session.sql
+BIND_REQUEST = "set_request_context"  # queries/session.sql
+# The role requests run as (migrations/0005.audit.sql): it owns nothing, so row-level security and the audit trail's
+# append-only rules bind it, and it can change no table's definition, policies or triggers.
+SERVICE_ROLE = "exitus_service"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What a request's transaction is bound to: its customer (row-level security) and what the audit trail
+    records with each change it makes."""
+
+    customer_id: str | None = None
+    actor_sub: str | None = None
+    request_id: str | None = None
+    trace_id: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
 
 
 class ObservedQueuePool(QueuePool):
@@ -162,7 +179,8 @@ class Database:
                 "connect_timeout": 5,
                 # Per-connection, so it costs no query per request. No JIT: it compiles for plans it merely guesses
                 # to be expensive, and costs an OLTP query tens of milliseconds when it does (seen at 1M issues).
-                "options": f"-c statement_timeout={config.statement_timeout_ms} -c jit=off",
+                # The role: assumed at connection start, so no request ever runs as the owner of the tables.
+                "options": f"-c statement_timeout={config.statement_timeout_ms} -c jit=off -c role={SERVICE_ROLE}",
             },
         )
         self._observe_pool(config.db_pool_size)
@@ -177,22 +195,22 @@ class Database:
         event.listen(self.engine, "checkout", lambda *_: metrics.DB_POOL_IN_USE.inc())
         event.listen(self.engine, "checkin", lambda *_: metrics.DB_POOL_IN_USE.dec())
 
-    def run(self, work: Callable[[Queries], T], *, customer_id: str | None = None) -> T:
-        """`work` in one transaction (bound to `customer_id` for row-level security), committed when it returns.
+    def run(self, work: Callable[[Queries], T], *, context: RequestContext | None = None) -> T:
+        """`work` in one transaction (bound to `context`: see RequestContext), committed when it returns.
 
         A pooled connection may have died since its last use (a database restart). If that shows before the COMMIT
         was sent, nothing was committed: the connection is discarded and `work` runs again, once, on a connection
         that answers a ping."""
         try:
-            return self._run_once(work, customer_id, ping=False)
+            return self._run_once(work, context, ping=False)
         except _DeadConnection:
-            return self._run_once(work, customer_id, ping=True)
+            return self._run_once(work, context, ping=True)
 
     @contextlib.contextmanager
-    def transaction(self, *, customer_id: str | None = None) -> Iterator[Queries]:
+    def transaction(self, *, context: RequestContext | None = None) -> Iterator[Queries]:
         """The named queries in one transaction, committed when the block ends without an error (no retry)."""
         with self._connection(ping=False) as connection:
-            self._begin(connection, customer_id)
+            self._begin(connection, context)
             try:
                 yield Queries(self.statements, connection)
             except BaseException:
@@ -200,10 +218,10 @@ class Database:
                 raise
             connection.execute(b"commit")
 
-    def _run_once(self, work: Callable[[Queries], T], customer_id: str | None, *, ping: bool) -> T:
+    def _run_once(self, work: Callable[[Queries], T], context: RequestContext | None, *, ping: bool) -> T:
         with self._connection(ping=ping) as connection:
             try:
-                self._begin(connection, customer_id)
+                self._begin(connection, context)
                 result = work(Queries(self.statements, connection))
             except psycopg.OperationalError as error:
                 _roll_back(connection)
@@ -216,16 +234,15 @@ class Database:
             connection.execute(b"commit")  # a failure here is not retried: the outcome is unknown
             return result
 
-    def _begin(self, connection: psycopg.Connection, customer_id: str | None) -> None:
-        """BEGIN, and the customer binding for row-level security (transaction-local), in one round trip: one
-        simple-protocol message with the customer id bound client-side (psycopg quotes it as a literal)."""
-        if customer_id is None:
+    def _begin(self, connection: psycopg.Connection, context: RequestContext | None) -> None:
+        """BEGIN, and the request's binding (transaction-local: customer for row-level security, context for the
+        audit trail), in one round trip: one simple-protocol message with the values bound client-side (psycopg
+        quotes them as literals)."""
+        if context is None:
             connection.execute(b"begin")
             return
-        binding = self.statements[BIND_CUSTOMER]
-        connection.execute(
-            b"begin; " + psycopg.ClientCursor(connection).mogrify(binding.sql, {"customer_id": customer_id}).encode()
-        )
+        binding = self.statements[BIND_REQUEST]
+        connection.execute(b"begin; " + psycopg.ClientCursor(connection).mogrify(binding.sql, asdict(context)).encode())
 
     @contextlib.contextmanager
     def _connection(self, *, ping: bool) -> Iterator[psycopg.Connection]:

@@ -21,9 +21,12 @@ from typing import Any
 import cachetools
 import psycopg.errors
 from connexion.context import context as connexion_context
+from connexion.context import scope as asgi_scope
 from connexion.utils import get_function_from_name
+from opentelemetry import trace
 
-from exitus.db import Database
+from exitus.client import client_ip, user_agent
+from exitus.db import Database, RequestContext
 from exitus.errors import Forbidden, from_integrity_error, request_id_var
 from exitus.logs import note_caller
 
@@ -101,7 +104,7 @@ def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Ca
                     scope.after_commit(functools.partial(known_callers.remember, caller, identity.user_id))
                 return _call(handler, scope, args, kwargs), scope
 
-            result, scope = database.run(serve, customer_id=caller.customer_id)
+            result, scope = database.run(serve, context=caller.context(request_id_var.get()))
             for action in scope._after_commit:
                 action()
             return result
@@ -126,9 +129,10 @@ def _call(handler: Callable, scope: RequestScope, args: tuple, kwargs: dict) -> 
 
 def _as_json(result: Any) -> tuple[Any, int, dict[str, str]]:
     """Handlers return `body` or `(body, status[, headers])`. The spec declares problem+json for errors beside
-    application/json for successes, so Connexion cannot guess: name the content type here, once (connexion #1956)."""
+    application/json for successes, so Connexion cannot guess: name the content type here, once (connexion #1956),
+    unless the handler named another (an export)."""
     body, status, headers = result if isinstance(result, tuple) and len(result) == 3 else (*_pair(result), {})
-    return body, status, {**headers, "Content-Type": "application/json"}
+    return body, status, {"Content-Type": "application/json", **headers}
 
 
 def _pair(result: Any) -> tuple[Any, int]:
@@ -167,6 +171,18 @@ class Caller:
             email=_short_text(claims.get("email"), 320),
             name=_short_text(claims.get("name") or claims.get("preferred_username") or claims.get("username"), 200),
             customer_problem=problem,
+        )
+
+    def context(self, request_id: str | None) -> RequestContext:
+        """The request's binding: the caller's customer, and what the audit trail records with each change."""
+        span_context = trace.get_current_span().get_span_context()
+        return RequestContext(
+            customer_id=self.customer_id,
+            actor_sub=self.subject,
+            request_id=request_id,
+            trace_id=format(span_context.trace_id, "032x") if span_context.is_valid else None,
+            client_ip=client_ip(asgi_scope),
+            user_agent=user_agent(asgi_scope),
         )
 
     @property

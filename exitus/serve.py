@@ -44,6 +44,7 @@ from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess
 
 from exitus import lifecycle
+from exitus.client import forwarded_allow_ips
 from exitus.config import Config
 
 # Nothing here imports prometheus_client (or exitus.metrics) at module level: in multiprocess mode a process opens
@@ -100,6 +101,7 @@ def server_settings(config: Config) -> dict[str, Any]:
             max_header_bytes=config.max_header_bytes,
             max_header_count=config.max_header_count,
         ),
+        "forwarded_allow_ips": forwarded_allow_ips(config.trusted_proxies),  # exitus/client.py
         # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
         # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet
         # (config: MAX_CONNECTIONS > MAX_CONCURRENCY, so the first client beyond it still gets the problem+json 503).

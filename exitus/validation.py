@@ -8,10 +8,12 @@ text, are Connexion's own.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from connexion.datastructures import MediaTypeDict
 from connexion.utils import is_null, is_nullable
-from connexion.validators import VALIDATOR_MAP
+from connexion.validators import VALIDATOR_MAP, JSONResponseBodyValidator
 from connexion.validators.parameter import ParameterValidator, draft4_format_checker
 from jsonschema import Draft4Validator, ValidationError
 
@@ -45,4 +47,19 @@ class KeptParameterValidator(ParameterValidator):
         return None
 
 
-VALIDATORS = {**VALIDATOR_MAP, "parameter": KeptParameterValidator}
+class NDJSONResponseBodyValidator(JSONResponseBodyValidator):
+    """An NDJSON export (the spec: a string) is many JSON documents, not one: each line must parse."""
+
+    def _parse(self, stream: Any) -> str:
+        body = b"".join(stream).decode(self._encoding)
+        for line in body.splitlines():
+            json.loads(line)
+        return body
+
+
+VALIDATORS = {
+    **VALIDATOR_MAP,
+    "parameter": KeptParameterValidator,
+    # Connexion's "*/*json" would read application/x-ndjson as one JSON document.
+    "response": MediaTypeDict({"application/x-ndjson": NDJSONResponseBodyValidator, **VALIDATOR_MAP["response"]}),
+}

@@ -80,13 +80,20 @@ def config(database_url: str, issuer: DevIssuer) -> Config:
 class RunningServer:
     """exitus under uvicorn in a background thread, on a free loopback port."""
 
-    def __init__(self, app: Any):
+    def __init__(self, app: Any, *, forwarded_allow_ips: str = ""):
         self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")
+        # As `exitus serve` with no TRUSTED_PROXIES (exitus/client.py), not uvicorn's default of trusting 127.0.0.1.
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            lifespan="on",
+            forwarded_allow_ips=forwarded_allow_ips,
         )
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="exitus-test-server", daemon=True)
 
     def start(self) -> RunningServer:

@@ -370,3 +370,18 @@ def test_db_secret_connects_end_to_end(postgres, database_url, monkeypatch, caps
     monkeypatch.setenv("DB_SECRET", json.dumps(secret))
     assert main(["migrate", "status"]) == 0
     assert "applied  0001.schema" in capsys.readouterr().out.splitlines()
+
+
+# --- trusted proxies (exitus/client.py) ----------------------------------------------------------------------------
+
+
+def test_trusted_proxies_are_addresses_and_networks_and_none_by_default():
+    assert Config.from_env({**DB, **OIDC}).trusted_proxies == ()
+    config = Config.from_env({**DB, **OIDC, "TRUSTED_PROXIES": " 10.0.0.0/8, 127.0.0.1 ,::1"})
+    assert config.trusted_proxies == ("10.0.0.0/8", "127.0.0.1", "::1")
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused():
+    error = config_error({**DB, **OIDC, "TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
+    assert error.variable == "TRUSTED_PROXIES"
+    assert "'proxy.internal' is not an IP address or network" in str(error)

@@ -20,7 +20,8 @@ from exitus.dev.postgres import LocalPostgres
 from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
-ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans", "0004.label-limits"]
+AUDIT_TABLES = {"audit_events", "audit_chains"}
+ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans", "0004.label-limits", "0005.audit"]
 NEWEST_FIRST = list(reversed(ALL))
 
 
@@ -102,20 +103,23 @@ def constraint_exists(url: str, name: str) -> bool:
 
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
-    assert constraint_exists(fresh_url, "projects_label_length")
-    assert migrations.down(fresh_url) == [ALL[-1]]  # one step: the newest only (0004.label-limits)
+    assert public_tables(fresh_url) >= AUDIT_TABLES
+    assert migrations.down(fresh_url) == ["0005.audit"]  # one step: the newest only
     assert applied_ids(fresh_url) == ALL[:-1]
+    assert AUDIT_TABLES.isdisjoint(public_tables(fresh_url))
+    assert constraint_exists(fresh_url, "projects_label_length")
+    assert migrations.down(fresh_url) == ["0004.label-limits"]
     assert not constraint_exists(fresh_url, "projects_label_length")
     assert statistics_objects(fresh_url) == {"issues_scope_stats", "comments_scope_stats"}
     assert TRIGRAM_INDEXES_UNDER_RLS.isdisjoint(index_names(fresh_url))
     assert "customers_name_trgm_idx" in index_names(fresh_url)
-    assert migrations.down(fresh_url) == [ALL[-2]]  # 0003.search-plans
+    assert migrations.down(fresh_url) == ["0003.search-plans"]
     assert statistics_objects(fresh_url) == set()
     assert index_names(fresh_url) >= TRIGRAM_INDEXES_UNDER_RLS
     assert row_security(fresh_url, "projects") is True
-    assert migrations.down(fresh_url) == [ALL[-3]]  # 0002.row-level-security
+    assert migrations.down(fresh_url) == ["0002.row-level-security"]
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL) - 3) == NEWEST_FIRST[3:]
+    assert migrations.down(fresh_url, steps=len(ALL) - 4) == NEWEST_FIRST[4:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]

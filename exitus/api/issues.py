@@ -1,6 +1,7 @@
 """Issues of a project. The caller is the reporter; the assignee must be a user of the same customer."""
 
-from exitus import metrics
+from exitus import audit, metrics
+from exitus.api import audit as audit_api
 from exitus.api import page, projects
 from exitus.db import array, like_pattern
 from exitus.errors import Conflict, NotFound
@@ -65,3 +66,22 @@ def update(project_id, id, body):
     if row.pop("previous_state") != row["state"]:
         scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
     return row
+
+
+def history(project_id, id, cursor=None, limit=50):
+    """The issue's audit events and its comments', oldest first, keyset-paged."""
+    scope = current()
+    rows = scope.queries.list_issue_history(
+        customer_id=scope.tenant,
+        project_id=project_id,
+        issue_id=id,
+        after=audit_api.parse_cursor(cursor) or 0,
+        limit=limit,
+    )
+    if not rows:
+        get(project_id, id)  # an empty page of an issue that does not exist is a 404
+    headers = {}
+    if len(rows) == limit:
+        query = {"limit": limit, "cursor": str(rows[-1]["sequence"])}
+        headers["Link"] = audit_api.next_link(f"/v1/projects/{project_id}/issues/{id}/history", query)
+    return {"events": [audit.event(row) for row in rows]}, 200, headers

@@ -32,6 +32,7 @@ ALL_SCOPES = (
     "exitus/comment.read",
     "exitus/comment.write",
     "exitus/user.read",
+    "exitus/audit.read",
 )
 TENANT_SCOPES = tuple(s for s in ALL_SCOPES if s != "exitus/customer.admin")
 DEFAULT_CLIENT_ID = "exitus-local"

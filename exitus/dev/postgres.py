@@ -136,8 +136,11 @@ class LocalPostgres:
     def create_database(self, dbname: str, owner: str = APP_ROLE) -> str:
         """Create (if missing) a non-superuser role and a database it owns; returns the app's URL."""
         with psycopg.connect(self.libpq_dsn("postgres", "postgres"), autocommit=True) as conn:
+            # Like RDS's master: CREATEROLE (the migrations create the serving role), never superuser.
             if not conn.execute("select 1 from pg_roles where rolname = %s", (owner,)).fetchone():
-                conn.execute(sql.SQL("create role {} login nosuperuser nocreaterole").format(sql.Identifier(owner)))
+                conn.execute(sql.SQL("create role {} login nosuperuser createrole").format(sql.Identifier(owner)))
+            else:  # a cluster made before the migrations needed it
+                conn.execute(sql.SQL("alter role {} createrole").format(sql.Identifier(owner)))
             if not conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone():
                 conn.execute(
                     sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(owner))

@@ -41,6 +41,8 @@ COLLECTION_OPERATIONS = {
     ("GET", "/v1/users/me"): "test_me_is_the_callers_own_user",
     ("POST", "/v1/projects"): "test_project_names_do_not_collide_across_customers",
     ("POST", "/v1/customers"): "test_a_tenant_cannot_create_customers",
+    ("GET", "/v1/audit-events"): "test_the_audit_trail_shows_nothing_of_the_other_customer",
+    ("GET", "/v1/audit-events/verify"): "test_the_audit_trail_shows_nothing_of_the_other_customer",
 }
 # A path parameter names the resource of the collection segment before it.
 RESOURCE_OF_SEGMENT = {
@@ -247,3 +249,24 @@ def test_a_tenant_cannot_create_customers(estates):
     alpha, _ = estates
     body = assert_problem(alpha.api.post("/v1/customers", json={"name": f"x {uuid.uuid4()}", "labels": []}), 403)
     assert body["required_scopes"] == ["exitus/customer.admin"]
+
+
+def test_the_audit_trail_shows_nothing_of_the_other_customer(estates):
+    alpha, bravo = estates
+    trail = alpha.api.get("/v1/audit-events", params={"limit": 100})
+    assert trail.status_code == 200, trail.text
+    _assert_reveals_nothing(trail, bravo)
+    assert trail.json()["events"], "A's own trail is there"
+    assert {event["customer_id"] for event in trail.json()["events"]} == {alpha.id_of("customer")}
+    for resource in ("customer", "user", "project", "issue", "comment"):
+        theirs = alpha.api.get("/v1/audit-events", params={"resource_id": bravo.id_of(resource)})
+        assert theirs.json()["events"] == [], resource
+    export = alpha.api.get("/v1/audit-events", headers={"Accept": "application/x-ndjson"})
+    assert export.status_code == 200
+    _assert_reveals_nothing(export, bravo)
+    named = alpha.api.get("/v1/audit-events", params={"customer_id": bravo.id_of("customer")})
+    assert_problem(named, 403)
+    verdict = alpha.api.get("/v1/audit-events/verify")
+    assert verdict.json()["ok"] is True
+    assert verdict.json()["verified"] == len(alpha.api.get("/v1/audit-events", params={"limit": 100}).json()["events"])
+    assert_problem(alpha.api.get("/v1/audit-events/verify", params={"customer_id": bravo.id_of("customer")}), 403)

@@ -26,7 +26,7 @@ def test_every_v1_operation_is_secured():
     secured = {(m, p) for m, p, _ in OPERATIONS}
     v1 = {(m.upper(), p) for p, item in SPEC["paths"].items() for m in item if m in ("get", "post", "put")}
     assert {(m, p) for m, p in v1 if p.startswith("/v1/")} <= secured
-    assert len(OPERATIONS) == 19  # all but /healthz and /readyz
+    assert len(OPERATIONS) == 22  # all but /healthz and /readyz
 
 
 @pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])

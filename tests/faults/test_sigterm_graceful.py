@@ -71,7 +71,10 @@ def test_sigterm_drains_answers_every_accepted_connection_then_finishes_in_fligh
         SHUTDOWN_TIMEOUT_SECONDS=SHUTDOWN_TIMEOUT_SECONDS,
     )
     customer = new_customer(exitus.url, issuer)
-    another_user = {"Authorization": f"Bearer {user_token(issuer, customer.id, 'another-user')}"}
+    # Of another customer: a new user's first request records the user in the audit trail, and so waits for the held
+    # request, which holds its customer's audit chain (per-customer sequence) until it commits.
+    bystander = new_customer(exitus.url, issuer)
+    another_user = {"Authorization": f"Bearer {user_token(issuer, bystander.id, 'another-user')}"}
     project_name = "in flight at SIGTERM"
     with project_creation_held(postgres, name, exitus.url, customer.headers, project_name, 120) as in_flight:
         exitus.signal(signal.SIGTERM)

@@ -20,6 +20,7 @@ const EXITUS_SCOPES = [
   'exitus/comment.read',
   'exitus/comment.write',
   'exitus/user.read',
+  'exitus/audit.read',
 ];
 
 function setting(name, fallback) {
