@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exitus.db import Database
+from exitus.db import Database, RequestContext
 from exitus.errors import CONSTRAINT_ERRORS, BadRequest, from_integrity_error
 from tests.conftest import assert_problem, raw_request
 
@@ -194,7 +194,10 @@ def database(config) -> Database:
 
 def insert_project(database: Database, customer_id: str, **fields: Any) -> None:
     row = {"name": f"p {uuid.uuid4()}", "description": "", "labels": [], **fields}
-    database.run(lambda queries: queries.create_project(customer_id=customer_id, **row), customer_id=customer_id)
+    database.run(
+        lambda queries: queries.create_project(customer_id=customer_id, **row),
+        context=RequestContext(customer_id=customer_id),
+    )
 
 
 @pytest.mark.parametrize(
