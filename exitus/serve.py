@@ -99,6 +99,7 @@ def server_settings(config: Config) -> dict[str, Any]:
             BoundedHttpToolsProtocol,
             max_header_bytes=config.max_header_bytes,
             max_header_count=config.max_header_count,
+            head_timeout=config.header_read_timeout_seconds,
         ),
         # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare
         # text/plain 503. MAX_CONCURRENCY, enforced below it by the app's EdgeMiddleware, is the limit clients meet
