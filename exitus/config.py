@@ -40,6 +40,7 @@ ENV_VARS = (
     "BODY_READ_TIMEOUT_SECONDS",
     "MAX_HEADER_BYTES",
     "MAX_HEADER_COUNT",
+    "HEADER_READ_TIMEOUT_SECONDS",
     "METRICS_ADDR",
     "WEB_CONCURRENCY",
     "MAX_CONCURRENCY",
@@ -83,6 +84,7 @@ class Config:
     body_read_timeout_seconds: float = 30.0  # a body not received whole by then is answered 408
     max_header_bytes: int = 32_768  # a larger request head (request line and header fields) is answered 431
     max_header_count: int = 100  # more header fields are answered 431
+    header_read_timeout_seconds: float = 20.0  # a request head must arrive whole within it, else 408 and close
     metrics_addr: str = ""  # host:port of a separate /metrics listener; empty: /metrics on the API port
     jwks_min_refresh_seconds: float = 30.0  # an unknown kid refetches the JWKS at most this often
     jwks_max_age_seconds: float = 600.0  # cached keys are refetched when older (withdrawn keys stop working)
@@ -125,6 +127,7 @@ class Config:
             body_read_timeout_seconds=_parse_float(env, "BODY_READ_TIMEOUT_SECONDS", 30.0, minimum=0.1),
             max_header_bytes=_parse_int(env, "MAX_HEADER_BYTES", 32_768, minimum=4096, maximum=1_048_576),
             max_header_count=_parse_int(env, "MAX_HEADER_COUNT", 100, minimum=16, maximum=10_000),
+            header_read_timeout_seconds=_parse_float(env, "HEADER_READ_TIMEOUT_SECONDS", 20.0, minimum=0.1),
             metrics_addr=_parse_metrics_addr(env),
             web_concurrency=_parse_int(env, "WEB_CONCURRENCY", 1, minimum=1, maximum=64),
             max_concurrency=_parse_int(env, "MAX_CONCURRENCY", 200, minimum=1, maximum=100_000),

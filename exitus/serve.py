@@ -100,6 +100,7 @@ def server_settings(config: Config) -> dict[str, Any]:
             BoundedHttpToolsProtocol,
             max_header_bytes=config.max_header_bytes,
             max_header_count=config.max_header_count,
+            head_timeout=config.header_read_timeout_seconds,
         ),
         "forwarded_allow_ips": forwarded_allow_ips(config.trusted_proxies),  # exitus/client.py
         # A backstop on open connections (idle keep-alive ones included): beyond it uvicorn itself answers a bare

@@ -5,6 +5,7 @@ port serves the metrics in no spelling at all."""
 from __future__ import annotations
 
 import socket
+import time
 
 import httpx
 import pytest
@@ -79,3 +80,38 @@ def test_with_metrics_addr_the_api_port_serves_metrics_in_no_spelling(capped):
         assert b"exitus_" not in response.body and b"python_gc" not in response.body, spelling
     scrape = httpx.get(capped.metrics_url, timeout=10)
     assert scrape.status_code == 200 and "exitus_http_requests_total" in scrape.text
+
+
+HEAD_DEADLINE = 1.0
+
+
+@pytest.fixture
+def deadlined(start_exitus, database_url):
+    process = start_exitus(database_url, HEADER_READ_TIMEOUT_SECONDS=HEAD_DEADLINE, SHUTDOWN_DRAIN_SECONDS=0)
+    yield process
+    process.stop()
+
+
+def test_a_head_sent_slowly_is_408_and_the_connection_closed(deadlined):
+    """A slow-headers client holds its connection no longer than the deadline (uvicorn alone waits for ever)."""
+    with RawConnection(deadlined.port, timeout=HEAD_DEADLINE + 20) as connection:
+        connection.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        reply = connection.response()
+        assert reply.status == 408
+        assert "did not arrive within 1 seconds" in reply.problem()["detail"]
+        assert reply.headers["connection"] == "close"
+        assert connection.sock.recv(1) == b""  # closed by the server
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_deadline(deadlined):
+    with RawConnection(deadlined.port, timeout=HEAD_DEADLINE + 20) as connection:
+        assert connection.response().status == 408
+
+
+def test_the_deadline_does_not_cut_an_idle_keep_alive_connection(deadlined):
+    """Between requests a connection waits under KEEP_ALIVE_TIMEOUT_SECONDS, not the head deadline."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with RawConnection(deadlined.port) as connection:
+        assert connection.send(request).response().status == 200
+        time.sleep(HEAD_DEADLINE * 2.5)
+        assert connection.send(request).response().status == 200
