@@ -320,6 +320,10 @@ def _(w: World, sql: psycopg.Connection) -> None:
     )  # fmt: skip
     new = str(w.run(sql, "upsert_user", customer_id=a.id, sub="only-b", email="o@x", name="o"))
     assert owner_of(sql, "users", new) == (a.id,)
+    # Another subject with the same profile is another user, not the first one's id.
+    twin = str(w.run(sql, "upsert_user", customer_id=a.id, sub="alice-twin", email="alice@x", name="alice"))
+    assert twin != a.users["alice"]
+    assert owner_of(sql, "users", twin) == (a.id,)
     assert w.run(sql, "upsert_user", customer_id=str(uuid.uuid4()), sub="alice", email="alice@x", name="alice") is None
 
 
