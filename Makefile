@@ -8,7 +8,8 @@ NODE_TOOLS := node_modules/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench bench-ab fuzz
+.PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench bench-ab fuzz \
+	mutate
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
@@ -19,6 +20,7 @@ help:
 	@echo "make bench       exitus vs a bare Flask reference and /healthz at 10k/100k/1M issues (~30 min; BENCH_ARGS; bench/README.md)"
 	@echo "make bench-ab    commits side by side in one run: REVS=\"73a8f92 HEAD\" (GET issue and /healthz; bench/ab.py)"
 	@echo "make soak        10 minutes of mixed load at 64 connections on a local stack (SOAK_DURATION, SOAK_CONNECTIONS; bench/README.md)"
+	@echo "make mutate      mutation testing of the security core: mutmut + textual mutants of SQL and the spec (MUTATE_ARGS; hours)"
 	@echo "make format      apply ruff's formatting and safe fixes"
 	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
 	@echo "make compose-config  validate docker-compose.yml (quietly: the resolved file would print the secrets)"
@@ -30,6 +32,11 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 install: $(INSTALLED)
+
+MUTATION_INSTALLED := $(VENV)/.mutation-installed
+$(MUTATION_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev,mutation]"
+	touch $@
 
 $(NODE_TOOLS): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -77,6 +84,12 @@ fuzz: $(INSTALLED)
 		EXITUS_FUZZ_SEED=$$seed $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS); \
 		status=$$?; echo "make fuzz: EXITUS_FUZZ_SEED=$$seed (exit $$status)"; exit $$status
 
+# Not part of `make test` (hours on 2 cores). Works on a copy in .mutation/; the report is .mutation/report.md.
+# MUTATE_ARGS="--only text", "--only python --module exitus/auth.py", "--match issues.sql" narrow it.
+MUTATE_ARGS ?=
+mutate: $(MUTATION_INSTALLED)
+	$(BIN)/python -m tests.mutation.run $(MUTATE_ARGS)
+
 infra-test:
 	$(PYTHON) -m venv infra/.venv
 	infra/.venv/bin/pip install --quiet -r infra/requirements.txt
@@ -90,4 +103,4 @@ compose-config:
 	docker compose config --quiet
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) node_modules .pytest_cache .coverage htmlcov .mutation

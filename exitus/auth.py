@@ -196,6 +196,8 @@ class OIDCVerifier:
             if "signature" in message:
                 raise Unauthorized("the token's signature is invalid", reason="bad_signature") from None
             raise Unauthorized("the token is invalid", reason="invalid") from None
+        except (TypeError, ValueError):  # python-jose's int() of a time claim that is null, a list or an object
+            raise Unauthorized("the token's claims are invalid", reason="invalid_claims") from None
         self._check_issued_for_us(claims)
         if claims.get("token_use", "access") != "access":
             raise Unauthorized("the token is not an access token", reason="wrong_type")

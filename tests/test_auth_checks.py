@@ -1,0 +1,228 @@
+"""Each check of exitus.auth.OIDCVerifier pinned at its edge: the value just accepted and the value just refused.
+
+tests/test_auth.py shows each rejection over HTTP; these call the verifier itself (real tokens, the dev issuer's
+JWKS over HTTP, no database), so they are fast enough to run against every mutant of exitus/auth.py
+(`make mutate`), and they name the reason (the metrics label) rather than the wording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from jose import jwt
+
+from exitus.auth import CLOCK_LEEWAY_SECONDS, MAX_TOKEN_BYTES, OIDCVerifier
+from exitus.errors import Unauthorized
+from tests.conftest import CLIENT_ID
+from tests.test_auth import DROP, claims_for
+
+OTHER_CLIENT = "another-client"
+
+
+@pytest.fixture
+def verifier(issuer) -> OIDCVerifier:
+    return OIDCVerifier(issuer.url, [CLIENT_ID, OTHER_CLIENT])
+
+
+def verify(verifier: OIDCVerifier, token: str) -> dict[str, Any]:
+    return asyncio.run(verifier.verify(token))
+
+
+def refused(verifier: OIDCVerifier, token: str) -> str:
+    """The reason the verifier gives for refusing `token`."""
+    with pytest.raises(Unauthorized) as refusal:
+        verify(verifier, token)
+    assert refusal.value.status == 401
+    return refusal.value.reason
+
+
+def signed(issuer, headers: dict[str, Any] | None = None, **overrides: Any) -> str:
+    return issuer.key.sign(claims_for(issuer.url, **overrides), headers)
+
+
+def whole_second() -> int:
+    """Now, in whole seconds, early in the second: a token minted now is checked before the clock reaches the
+    next one, so edge values exactly at the leeway are not flaky."""
+    while time.time() % 1 > 0.5:
+        time.sleep(0.05)
+    return int(time.time())
+
+
+def test_a_valid_token_is_accepted(issuer, verifier):
+    claims = verify(verifier, signed(issuer))
+    assert claims["iss"] == issuer.url
+
+
+# --- issuer ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["/", "x", "/other", "?"], ids=["slash", "longer", "path", "query"])
+def test_an_issuer_that_merely_starts_like_ours_is_refused(issuer, verifier, suffix):
+    assert refused(verifier, signed(issuer, iss=issuer.url + suffix)) == "wrong_issuer"
+
+
+def test_an_issuer_that_is_a_prefix_of_ours_is_refused(issuer, verifier):
+    assert refused(verifier, signed(issuer, iss=issuer.url[:-1])) == "wrong_issuer"
+
+
+@pytest.mark.parametrize("iss", [DROP, "", None], ids=["missing", "empty", "null"])
+def test_a_token_without_an_issuer_is_refused(issuer, verifier, iss):
+    assert refused(verifier, signed(issuer, iss=iss)) in ("wrong_issuer", "invalid", "invalid_claims")
+
+
+# --- audience (aud, client_id, azp) ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["aud", "client_id", "azp"])
+@pytest.mark.parametrize(
+    "value",
+    ["exitus", "exitus-tes", "xitus-test", "exitus-test ", "exitus-test-2", "EXITUS-TEST", "", "*", "another"],
+)
+def test_an_audience_that_is_not_exactly_a_configured_client_is_refused(issuer, verifier, field, value):
+    token = signed(issuer, **{"client_id": DROP, field: value})
+    assert refused(verifier, token) == "wrong_audience"
+
+
+@pytest.mark.parametrize(
+    "aud", [[], [""], ["exitus", "test"], ["exitus-tes", "another-clien"], None], ids=repr
+)  # fmt: skip
+def test_an_audience_list_without_a_configured_client_is_refused(issuer, verifier, aud):
+    assert refused(verifier, signed(issuer, client_id=DROP, aud=aud)) == "wrong_audience"
+
+
+@pytest.mark.parametrize(
+    "issued_for",
+    [
+        {"aud": CLIENT_ID},
+        {"aud": ["account", OTHER_CLIENT]},
+        {"client_id": OTHER_CLIENT},
+        {"azp": CLIENT_ID},
+    ],
+    ids=["aud", "aud-list", "client_id", "azp"],
+)
+def test_each_way_of_naming_a_configured_client_is_accepted(issuer, verifier, issued_for):
+    verify(verifier, signed(issuer, **{"client_id": DROP, **issued_for}))
+
+
+# --- algorithm ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alg", ["HS256", "HS512", "none", "None", "rs256", ""])
+def test_an_algorithm_outside_the_allow_list_is_refused(issuer, verifier, alg):
+    assert refused(verifier, signed(issuer, {"alg": alg})) == "bad_algorithm"
+
+
+@pytest.mark.parametrize("alg", ["RS384", "RS512"])
+def test_an_allowed_algorithm_other_than_the_keys_is_refused(issuer, verifier, alg):
+    """The published key says RS256: the same key used with another allowed algorithm is not accepted."""
+    token = jwt.encode(
+        claims_for(issuer.url), issuer.key.pem().decode(), algorithm=alg, headers={"kid": issuer.key.kid}
+    )
+    assert refused(verifier, token) == "bad_algorithm"
+
+
+# --- time: exp and nbf, with the leeway at both edges -------------------------------------------------------------
+
+
+def test_the_leeway_is_thirty_seconds():
+    assert CLOCK_LEEWAY_SECONDS == 30  # the edges below are written for it
+
+
+@pytest.mark.parametrize("age", [29, 30])
+def test_a_token_expired_within_the_leeway_is_accepted(issuer, verifier, age):
+    now = whole_second()
+    verify(verifier, signed(issuer, iat=now - 600, nbf=now - 600, exp=now - age))
+
+
+@pytest.mark.parametrize("age", [31, 3600])
+def test_a_token_expired_beyond_the_leeway_is_refused(issuer, verifier, age):
+    now = whole_second()
+    assert refused(verifier, signed(issuer, iat=now - 7200, nbf=now - 7200, exp=now - age)) == "expired"
+
+
+@pytest.mark.parametrize("early", [29, 30])
+def test_a_token_not_yet_valid_within_the_leeway_is_accepted(issuer, verifier, early):
+    now = whole_second()
+    verify(verifier, signed(issuer, iat=now + early, nbf=now + early))
+
+
+@pytest.mark.parametrize("early", [31, 3600])
+def test_a_token_not_yet_valid_beyond_the_leeway_is_refused(issuer, verifier, early):
+    now = whole_second()
+    assert refused(verifier, signed(issuer, iat=now, nbf=now + early, exp=now + 7200)) == "not_yet_valid"
+
+
+@pytest.mark.parametrize("exp", [DROP, None, "soon", [1], {"a": 1}], ids=["missing", "null", "text", "list", "object"])
+def test_a_token_without_a_usable_expiry_is_refused(issuer, verifier, exp):
+    assert refused(verifier, signed(issuer, exp=exp)) in ("invalid", "expired", "invalid_claims")
+
+
+@pytest.mark.parametrize("claim", ["nbf", "iat"])
+@pytest.mark.parametrize("value", [None, "soon", [1], {"a": 1}], ids=["null", "text", "list", "object"])
+def test_a_token_with_an_unusable_time_claim_is_refused(issuer, verifier, claim, value):
+    """Was a 500: python-jose's int() of the claim raised TypeError through the verifier."""
+    assert refused(verifier, signed(issuer, **{claim: value})) in ("invalid", "not_yet_valid", "invalid_claims")
+
+
+# --- subject -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sub",
+    ["", "x" * 256, "a\x00b", 42, ["a"], None, DROP],
+    ids=["empty", "256", "nul", "int", "list", "null", "missing"],
+)
+def test_a_token_without_a_usable_subject_is_refused(issuer, verifier, sub):
+    assert refused(verifier, signed(issuer, sub=sub)) in ("invalid", "invalid_claims")
+
+
+@pytest.mark.parametrize("sub", ["x", "x" * 255], ids=["1", "255"])
+def test_a_subject_at_the_edges_of_its_length_is_accepted(issuer, verifier, sub):
+    assert verify(verifier, signed(issuer, sub=sub))["sub"] == sub
+
+
+# --- token type --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt"])
+def test_access_token_types_are_accepted(issuer, verifier, typ):
+    verify(verifier, signed(issuer, {"typ": typ}))
+
+
+@pytest.mark.parametrize("typ", ["id+jwt", "JWS", "", "at+jwt2", "logout+jwt"])
+def test_other_token_types_are_refused(issuer, verifier, typ):
+    assert refused(verifier, signed(issuer, {"typ": typ})) == "wrong_type"
+
+
+@pytest.mark.parametrize("token_use", ["id", "refresh", "", "Access"])
+def test_a_token_for_another_use_is_refused(issuer, verifier, token_use):
+    assert refused(verifier, signed(issuer, token_use=token_use)) == "wrong_type"
+
+
+def test_a_token_that_names_no_use_is_accepted(issuer, verifier):
+    verify(verifier, signed(issuer, token_use=DROP))
+
+
+# --- size --------------------------------------------------------------------------------------------------------
+
+
+def token_of_length(issuer, length: int) -> str:
+    """The shortest token (grown by a padding claim) at least `length` long."""
+    padding = max(0, (length - len(signed(issuer, jti="j", padding=""))) * 3 // 4 - 8)
+    while len(token := signed(issuer, jti="j", padding="x" * padding)) < length:
+        padding += 1
+    return token
+
+
+def test_a_token_at_the_size_limit_is_checked_and_one_byte_over_is_refused(issuer, verifier):
+    at_limit = token_of_length(issuer, MAX_TOKEN_BYTES)
+    if len(at_limit) == MAX_TOKEN_BYTES:
+        verify(verifier, at_limit)
+    else:  # base64 lengths skip some values: one over the limit
+        assert len(at_limit) == MAX_TOKEN_BYTES + 1
+    over = token_of_length(issuer, MAX_TOKEN_BYTES + 1)
+    assert len(over) > MAX_TOKEN_BYTES
+    assert refused(verifier, over) == "oversized"

@@ -1,0 +1,346 @@
+"""The SQL layer alone: every tenant query, with row-level security out of the way, returns and changes only the
+right customer's rows under the right parent.
+
+Row-level security hides a query's missing `customer_id` filter across customers, and cannot see a missing parent
+filter at all (a search of one project matching the customer's other projects). So here the queries run as the
+superuser, which bypasses row-level security, on a throwaway database holding two customers with look-alike data
+(tests/isolation_world.py). Each named query has its checks below; a query added to queries/ without them fails
+`test_every_named_query_is_checked_here_or_named_as_not_a_tenant_query`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from exitus.dev.postgres import LocalPostgres
+from tests.isolation_world import World, load_statements, migrated_database, seed
+
+DATABASE = "exitus_isolation_sql"
+
+# Named queries that read or write no tenant table: what scopes them is said here, and tested elsewhere.
+NOT_TENANT_QUERIES = {
+    "set_request_customer": "the binding itself (tests/test_isolation_row_level_security.py, tests/test_db.py)",
+    "list_applied_migrations": "the migration table, for readiness",
+    "create_customer": "administrators only (the spec's scopes: tests/api/test_operation_scopes.py)",
+    "get_customer": "by id; a tenant is held to its own id in exitus/api/customers.py (tests/api/test_customers.py)",
+    "update_customer": "by id; a tenant is held to its own id in exitus/api/customers.py (tests/api/test_customers.py)",
+}
+
+CHECKS: dict[str, Callable[[World, psycopg.Connection], None]] = {}
+
+
+def checks(name: str):
+    def register(function):
+        CHECKS[name] = function
+        return function
+
+    return register
+
+
+@pytest.fixture(scope="module")
+def superuser(postgres: LocalPostgres) -> Iterator[psycopg.Connection]:
+    migrated_database(postgres, DATABASE)
+    with psycopg.connect(postgres.libpq_dsn(DATABASE, "postgres")) as connection:
+        yield connection
+    postgres.drop_database(DATABASE)
+
+
+@pytest.fixture(scope="module")
+def world(superuser: psycopg.Connection) -> World:
+    return seed(superuser, DATABASE)
+
+
+@pytest.fixture
+def sql(superuser: psycopg.Connection, world: World) -> Iterator[psycopg.Connection]:
+    """The superuser connection, every test's changes rolled back; row-level security provably out of the way."""
+    unbound_projects = superuser.execute("select count(*) from projects").fetchone()[0]
+    assert unbound_projects == 4, "row-level security is not out of the way: these tests would prove nothing"
+    yield superuser
+    superuser.rollback()
+
+
+def ids(rows) -> set[str]:
+    return {str(row["id"]) for row in rows}
+
+
+def refused(world: World, connection: psycopg.Connection, query: str, /, **params) -> None:
+    """The statement is refused by a foreign key: a parent of another customer or project is not a parent."""
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), connection.transaction():
+        world.run(connection, query, **params)
+
+
+def owner_of(connection: psycopg.Connection, table: str, row_id: str) -> tuple[str, ...]:
+    """(customer_id, and the parent ids) of a row, read without any query of queries/."""
+    parents = {"projects": "", "issues": ", project_id", "comments": ", project_id, issue_id", "users": ""}[table]
+    row = connection.execute(f"select customer_id{parents} from {table} where id = %s", (row_id,)).fetchone()
+    return tuple(str(value) for value in row)
+
+
+def test_every_named_query_is_checked_here_or_named_as_not_a_tenant_query():
+    loaded = set(load_statements("-"))
+    assert not set(CHECKS) & set(NOT_TENANT_QUERIES)
+    assert set(CHECKS) | set(NOT_TENANT_QUERIES) == loaded, (
+        f"unchecked: {sorted(loaded - set(CHECKS) - set(NOT_TENANT_QUERIES))}; "
+        f"gone: {sorted((set(CHECKS) | set(NOT_TENANT_QUERIES)) - loaded)}"
+    )
+
+
+# -- projects ------------------------------------------------------------------------------------------------------
+
+
+@checks("list_projects")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    for pattern in (None, "%a%"):  # both customers' projects are named alpha and beta
+        rows = w.run(sql, "list_projects", customer_id=a.id, pattern=pattern, limit=100, offset=0)
+        assert ids(rows) == set(a.projects.values())
+    rows = w.run(sql, "list_projects", customer_id=b.id, pattern="%alpha%", limit=100, offset=0)
+    assert ids(rows) == {b.projects["alpha"]}
+
+
+@checks("get_project")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    assert str(w.run(sql, "get_project", customer_id=a.id, id=a.projects["alpha"])["id"]) == a.projects["alpha"]
+    assert w.run(sql, "get_project", customer_id=a.id, id=b.projects["alpha"]) is None
+
+
+@checks("create_project")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    row = w.run(sql, "create_project", customer_id=a.id, name="gamma", description="", labels=[])
+    assert owner_of(sql, "projects", row["id"]) == (a.id,)
+
+
+@checks("update_project")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    params = {"name": "renamed", "description": "", "labels": [], "version": 1}
+    assert w.run(sql, "update_project", customer_id=a.id, id=b.projects["alpha"], **params) is None
+    assert sql.execute("select count(*) from projects where name = 'renamed'").fetchone()[0] == 0
+    assert (
+        str(w.run(sql, "update_project", customer_id=a.id, id=a.projects["alpha"], **params)["id"])
+        == (a.projects["alpha"])
+    )
+    renamed = sql.execute("select id from projects where name = 'renamed'").fetchall()
+    assert [str(r[0]) for r in renamed] == [a.projects["alpha"]]
+
+
+# -- issues --------------------------------------------------------------------------------------------------------
+
+
+@checks("list_issues")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    for pattern in (None, "%needle%", "%needle subject%", "%needle content%"):
+        rows = w.run(
+            sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], pattern=pattern, limit=100, offset=0
+        )
+        assert ids(rows) == {a.issues["alpha"]}, pattern
+        rows = w.run(
+            sql, "list_issues", customer_id=a.id, project_id=b.projects["alpha"], pattern=pattern, limit=100, offset=0
+        )
+        assert rows == [], pattern
+
+
+@checks("get_issue")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    found = w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"])
+    assert str(found["id"]) == a.issues["alpha"]
+    assert w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["beta"], id=a.issues["alpha"]) is None
+    assert w.run(sql, "get_issue", customer_id=a.id, project_id=b.projects["alpha"], id=b.issues["alpha"]) is None
+    assert w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["alpha"], id=b.issues["alpha"]) is None
+
+
+def issue_fields(w: World, customer: str, **overrides) -> dict:
+    c = w.customers[customer]
+    fields = {
+        "customer_id": c.id,
+        "project_id": c.projects["alpha"],
+        "subject": "s",
+        "content": "c",
+        "severity": "low",
+        "category": "task",
+        "labels": [],
+        "reporter": c.users["alice"],
+        "assignee": None,
+    }
+    return {**fields, **overrides}
+
+
+@checks("create_issue")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    row = w.run(sql, "create_issue", **issue_fields(w, "A"))
+    assert owner_of(sql, "issues", row["id"]) == (a.id, a.projects["alpha"])
+    refused(w, sql, "create_issue", **issue_fields(w, "A", project_id=b.projects["alpha"]))
+    refused(w, sql, "create_issue", **issue_fields(w, "A", reporter=b.users["alice"]))
+    refused(w, sql, "create_issue", **issue_fields(w, "A", assignee=b.users["bob"]))
+
+
+@checks("update_issue")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    fields = issue_fields(w, "A", subject="moved", version=1, state="closed")
+    del fields["customer_id"], fields["project_id"], fields["reporter"]
+    assert (
+        w.run(sql, "update_issue", customer_id=a.id, project_id=a.projects["beta"], id=a.issues["alpha"], **fields)
+        is None
+    )
+    assert (
+        w.run(sql, "update_issue", customer_id=a.id, project_id=b.projects["alpha"], id=b.issues["alpha"], **fields)
+        is None
+    )
+    assert sql.execute("select count(*) from issues where subject = 'moved'").fetchone()[0] == 0
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), sql.transaction():
+        w.run(sql, "update_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"],
+              **{**fields, "assignee": b.users["bob"]})  # fmt: skip
+    row = w.run(sql, "update_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"], **fields)
+    assert (str(row["id"]), row["state"], row["previous_state"]) == (a.issues["alpha"], "closed", "open")
+    moved = sql.execute("select id from issues where subject = 'moved'").fetchall()
+    assert [str(r[0]) for r in moved] == [a.issues["alpha"]]
+
+
+# -- comments ------------------------------------------------------------------------------------------------------
+
+
+@checks("list_comments")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    page = {"limit": 100, "offset": 0}
+    for pattern in (None, "%needle%"):
+        rows = w.run(
+            sql, "list_comments", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+            pattern=pattern, **page,
+        )  # fmt: skip
+        assert ids(rows) == {a.comments["alpha"]}, pattern
+        for project_id, issue_id in (
+            (a.projects["beta"], a.issues["alpha"]),  # the issue under another project of the customer
+            (a.projects["alpha"], a.issues["beta"]),
+            (b.projects["alpha"], b.issues["alpha"]),  # another customer's
+        ):
+            rows = w.run(
+                sql, "list_comments", customer_id=a.id, project_id=project_id, issue_id=issue_id, pattern=pattern,
+                **page,
+            )  # fmt: skip
+            assert rows == [], (pattern, project_id, issue_id)
+
+
+@checks("get_comment")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    found = w.run(
+        sql, "get_comment", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+        id=a.comments["alpha"],
+    )  # fmt: skip
+    assert str(found["id"]) == a.comments["alpha"]
+    for project_id, issue_id, comment_id in (
+        (a.projects["beta"], a.issues["alpha"], a.comments["alpha"]),
+        (a.projects["alpha"], a.issues["beta"], a.comments["alpha"]),
+        (a.projects["alpha"], a.issues["alpha"], a.comments["beta"]),
+        (b.projects["alpha"], b.issues["alpha"], b.comments["alpha"]),
+        (a.projects["alpha"], a.issues["alpha"], b.comments["alpha"]),
+    ):
+        row = w.run(sql, "get_comment", customer_id=a.id, project_id=project_id, issue_id=issue_id, id=comment_id)
+        assert row is None, (project_id, issue_id, comment_id)
+
+
+@checks("create_comment")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    mine = {"customer_id": a.id, "project_id": a.projects["alpha"], "issue_id": a.issues["alpha"], "content": "x"}
+    row = w.run(sql, "create_comment", **mine, author=a.users["bob"])
+    assert owner_of(sql, "comments", row["id"]) == (a.id, a.projects["alpha"], a.issues["alpha"])
+    refused(w, sql, "create_comment", **{**mine, "project_id": a.projects["beta"]}, author=a.users["bob"])
+    refused(w, sql, "create_comment", **{**mine, "project_id": b.projects["alpha"], "issue_id": b.issues["alpha"]},
+            author=a.users["bob"])  # fmt: skip
+    refused(w, sql, "create_comment", **mine, author=b.users["bob"])
+
+
+@checks("update_comment")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    for project_id, issue_id, comment_id in (
+        (a.projects["beta"], a.issues["alpha"], a.comments["alpha"]),
+        (a.projects["alpha"], a.issues["beta"], a.comments["alpha"]),
+        (a.projects["alpha"], a.issues["alpha"], a.comments["beta"]),
+        (b.projects["alpha"], b.issues["alpha"], b.comments["alpha"]),
+    ):
+        row = w.run(
+            sql, "update_comment", customer_id=a.id, project_id=project_id, issue_id=issue_id, id=comment_id,
+            content="edited", version=1,
+        )  # fmt: skip
+        assert row is None, (project_id, issue_id, comment_id)
+    assert sql.execute("select count(*) from comments where content = 'edited'").fetchone()[0] == 0
+    row = w.run(
+        sql, "update_comment", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+        id=a.comments["alpha"], content="edited", version=1,
+    )  # fmt: skip
+    assert str(row["id"]) == a.comments["alpha"]
+    edited = sql.execute("select id from comments where content = 'edited'").fetchall()
+    assert [str(r[0]) for r in edited] == [a.comments["alpha"]]
+
+
+# -- users ---------------------------------------------------------------------------------------------------------
+
+
+@checks("list_users")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    for pattern in (None, "%alice%", "%@x%", "%o%"):
+        rows = w.run(sql, "list_users", customer_id=a.id, pattern=pattern, limit=100, offset=0)
+        expected = {a.users[s] for s in a.users if pattern is None or pattern.strip("%") in f"{s} {s}@x"}
+        assert ids(rows) == expected, pattern
+
+
+@checks("get_user")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    assert str(w.run(sql, "get_user", customer_id=a.id, id=a.users["alice"])["id"]) == a.users["alice"]
+    assert w.run(sql, "get_user", customer_id=a.id, id=b.users["alice"]) is None
+
+
+@checks("upsert_user")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    # Known (unchanged) and changed profiles find the customer's own row, never the look-alike of the other customer.
+    assert (
+        str(w.run(sql, "upsert_user", customer_id=a.id, sub="alice", email="alice@x", name="alice")) == a.users["alice"]
+    )
+    assert str(w.run(sql, "upsert_user", customer_id=b.id, sub="bob", email="new@x", name="bob")) == b.users["bob"]
+    assert sql.execute("select customer_id from users where email = 'new@x'").fetchall() == [(uuid.UUID(b.id),)]
+    # A subject only the other customer knows is a new user of this one.
+    sql.execute(
+        "insert into users (customer_id, sub, email, name) values (%s, 'only-b', 'o@x', 'o')", (b.id,)
+    )  # fmt: skip
+    new = str(w.run(sql, "upsert_user", customer_id=a.id, sub="only-b", email="o@x", name="o"))
+    assert owner_of(sql, "users", new) == (a.id,)
+    # Another subject with the same profile is another user, not the first one's id.
+    twin = str(w.run(sql, "upsert_user", customer_id=a.id, sub="alice-twin", email="alice@x", name="alice"))
+    assert twin != a.users["alice"]
+    assert owner_of(sql, "users", twin) == (a.id,)
+    assert w.run(sql, "upsert_user", customer_id=str(uuid.uuid4()), sub="alice", email="alice@x", name="alice") is None
+
+
+# -- customers -----------------------------------------------------------------------------------------------------
+
+
+@checks("list_customers")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    for pattern in (None, "%customer%"):
+        rows = w.run(sql, "list_customers", only_id=a.id, pattern=pattern, limit=100, offset=0)
+        assert ids(rows) == {a.id}, pattern
+    everyone = w.run(sql, "list_customers", only_id=None, pattern="%customer%", limit=100, offset=0)
+    assert ids(everyone) == {c.id for c in w.customers.values()}  # administrators: every customer
+
+
+# After every check above has registered itself.
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_the_query_keeps_to_its_customer_and_parent(name: str, world: World, sql: psycopg.Connection):
+    CHECKS[name](world, sql)
