@@ -28,6 +28,9 @@ NOT_TENANT_QUERIES = {
     "create_customer": "administrators only (the spec's scopes: tests/api/test_operation_scopes.py)",
     "get_customer": "by id; a tenant is held to its own id in exitus/api/customers.py (tests/api/test_customers.py)",
     "update_customer": "by id; a tenant is held to its own id in exitus/api/customers.py (tests/api/test_customers.py)",
+    "set_request_context": "the binding itself (tests/test_isolation_row_level_security.py, tests/test_db.py)",
+    "set_audited_customer": "an administrator's rebinding (tests/api/test_audit*.py)",
+    "get_audit_head": "no parameter: the bound customer's chain head, through exitus_audit_head() (row-level security)",
 }
 
 CHECKS: dict[str, Callable[[World, psycopg.Connection], None]] = {}
@@ -344,3 +347,37 @@ def _(w: World, sql: psycopg.Connection) -> None:
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_the_query_keeps_to_its_customer_and_parent(name: str, world: World, sql: psycopg.Connection):
     CHECKS[name](world, sql)
+
+
+# -- audit events ---------------------------------------------------------------------------------------------------
+
+
+def audit_rows(w: World, sql: psycopg.Connection, query: str, **params) -> list:
+    rows = w.run(sql, query, limit=1000, **params)
+    assert rows, f"{query}: the world has no audit events to tell customers apart"
+    return rows
+
+
+@checks("list_audit_events")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    filters = dict.fromkeys(("before", "resource_type", "resource_id", "actor", "action", "since", "until"))
+    rows = audit_rows(w, sql, "list_audit_events", customer_id=a.id, **filters)
+    assert {str(row["customer_id"]) for row in rows} == {a.id}
+
+
+@checks("list_audit_chain")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    rows = audit_rows(w, sql, "list_audit_chain", customer_id=a.id, after=0)
+    assert {str(row["customer_id"]) for row in rows} == {a.id}
+
+
+@checks("list_issue_history")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    name, project = next(iter(a.projects.items()))
+    issue = a.issues[name]
+    rows = audit_rows(w, sql, "list_issue_history", customer_id=a.id, project_id=project, issue_id=issue, after=0)
+    assert {str(row["customer_id"]) for row in rows} == {a.id}
+    assert all(issue in (str(row["resource_id"]), str(row["issue_id"])) for row in rows)
