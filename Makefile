@@ -84,7 +84,7 @@ fuzz: $(INSTALLED)
 		EXITUS_FUZZ_SEED=$$seed $(BIN)/pytest -q tests/test_schemathesis.py $(PYTEST_ARGS); \
 		status=$$?; echo "make fuzz: EXITUS_FUZZ_SEED=$$seed (exit $$status)"; exit $$status
 
-# Not part of `make test` (hours on 2 cores). Works on a copy in .mutation/; the report is .mutation/report.md.
+# Not part of `make test` (hours on 2 cores). Works on a copy in .mutation/, and writes its report there.
 # MUTATE_ARGS="--only text", "--only python --module exitus/auth.py", "--match issues.sql" narrow it.
 MUTATE_ARGS ?=
 mutate: $(MUTATION_INSTALLED)

@@ -27,6 +27,7 @@ class Grant:
 
 
 ADMIN = Grant("exitus/customer.admin", tenant=False)
+ADMIN_OF_ITS_CUSTOMER = Grant("exitus/customer.admin", tenant=True)
 
 
 def tenant(scope: str) -> Grant:
@@ -98,6 +99,20 @@ OPERATIONS: dict[str, tuple[str, str, tuple[Grant, ...], Any]] = {
     "exitus.api.users.list": ("GET", "/v1/users", (tenant("exitus/user.read"),), None),
     "exitus.api.users.me": ("GET", "/v1/users/me", (tenant("exitus/user.read"),), None),
     "exitus.api.users.get": ("GET", "/v1/users/{id}", (tenant("exitus/user.read"),), None),
+    # An administrator's token without a customer must name one (`customer_id`): tests/api/test_audit*.py.
+    "exitus.api.audit.list": ("GET", "/v1/audit-events", (tenant("exitus/audit.read"), ADMIN_OF_ITS_CUSTOMER), None),
+    "exitus.api.audit.verify": (
+        "GET",
+        "/v1/audit-events/verify",
+        (tenant("exitus/audit.read"), ADMIN_OF_ITS_CUSTOMER),
+        None,
+    ),
+    "exitus.api.issues.history": (
+        "GET",
+        "/v1/projects/{project_id}/issues/{id}/history",
+        (tenant("exitus/issue.read"),),
+        None,
+    ),
 }
 SECURED = sorted(name for name, (_, _, grants, _) in OPERATIONS.items() if grants)
 PUBLIC = sorted(set(OPERATIONS) - set(SECURED))
