@@ -3,9 +3,10 @@ spec's security requirements. Each is a small, realistic mistake; the tests name
 
 Mutants are generated from the files as they are, so a new query, migration or operation is mutated too:
 - queries: each comparison of a key (customer_id, project_id, issue_id, id, sub) with a parameter becomes the
-  tautology `:<param> = :<param>` (a forgotten filter that still takes its parameter); each parenthesised optional filter `(cast(:x as ...) is null or ...)` loses its
-  parentheses (`q` then matches everything the rest of the WHERE would exclude); set_config's `true` becomes `false`
-  (a session-level binding that outlives the request's transaction);
+  tautology `:<param> = :<param>` (a forgotten filter that still takes its parameter); each parenthesised
+  optional filter `(cast(:x as ...) is null or ...)` loses its parentheses (`q` then matches everything the rest
+  of the WHERE would exclude); set_config's `true` becomes `false` (a session-level binding that outlives the
+  request's transaction);
 - migrations (not the rollbacks): each `enable` or `force row level security` is dropped, each policy's USING
   becomes `true`;
 - the spec: each secured operation made public, each write scope lowered to read (the admin scope to
