@@ -207,6 +207,10 @@ def _(w: World, sql: psycopg.Connection) -> None:
     assert (str(row["id"]), row["state"], row["previous_state"]) == (a.issues["alpha"], "closed", "open")
     moved = sql.execute("select id from issues where subject = 'moved'").fetchall()
     assert [str(r[0]) for r in moved] == [a.issues["alpha"]]
+    # previous_state is the updated row's own, not another issue's of the project (now closed).
+    newer = w.run(sql, "create_issue", **issue_fields(w, "A"))
+    row = w.run(sql, "update_issue", customer_id=a.id, project_id=a.projects["alpha"], id=newer["id"], **fields)
+    assert (row["state"], row["previous_state"]) == ("closed", "open")
 
 
 # -- comments ------------------------------------------------------------------------------------------------------
@@ -341,6 +345,8 @@ def _(w: World, sql: psycopg.Connection) -> None:
         assert ids(rows) == {a.id}, pattern
     everyone = w.run(sql, "list_customers", only_id=None, pattern="%customer%", limit=100, offset=0)
     assert ids(everyone) == {c.id for c in w.customers.values()}  # administrators: every customer
+    searched = w.run(sql, "list_customers", only_id=None, pattern="%customer B%", limit=100, offset=0)
+    assert ids(searched) == {w.customers["B"].id}
 
 
 # After every check above has registered itself.
