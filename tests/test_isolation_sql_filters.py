@@ -207,7 +207,14 @@ def _(w: World, sql: psycopg.Connection) -> None:
     assert (str(row["id"]), row["state"], row["previous_state"]) == (a.issues["alpha"], "closed", "open")
     moved = sql.execute("select id from issues where subject = 'moved'").fetchall()
     assert [str(r[0]) for r in moved] == [a.issues["alpha"]]
-    # previous_state is the updated row's own, not another issue's of the project (now closed).
+    # previous_state is the updated row's own, not another issue's of the project: among 20 closed ones, a sub-select
+    # that lost its id would pick the open row (which one it picks is up to the plan) once in 21.
+    sql.execute(
+        "insert into issues (customer_id, project_id, subject, content, severity, category, reporter, state)"
+        " select customer_id, project_id, subject, content, severity, category, reporter, 'closed'"
+        " from issues, generate_series(1, 20) where id = %s",
+        (a.issues["alpha"],),
+    )
     newer = w.run(sql, "create_issue", **issue_fields(w, "A"))
     row = w.run(sql, "update_issue", customer_id=a.id, project_id=a.projects["alpha"], id=newer["id"], **fields)
     assert (row["state"], row["previous_state"]) == ("closed", "open")
