@@ -2,11 +2,12 @@
 
     gunicorn --worker-class gthread --workers W --threads P 'bench.reference:create_app()'
 
-It answers `GET /v1/projects/<project_id>/issues/<id>` with exactly the SQL exitus runs for it: `set_request_customer`
-(queries/session.sql) then `get_issue` (queries/issues.sql), parsed from the same files by pugsql, in one transaction
-on a psycopg_pool connection. It binds the customer the same way because row-level security is forced on the app
-role: without it every row is invisible. No authentication, validation, logging, metrics or tracing: it is the
-floor that the same SQL costs in Python, which exitus is compared to (bench/README.md).
+It answers `GET /v1/projects/<project_id>/issues/<id>` with the SQL exitus runs for it, compiled as exitus compiles
+it (exitus.db.NamedQuery): `set_request_customer` (queries/session.sql; exitus binds the audit context in the same
+message too) then `get_issue` (queries/issues.sql), in one transaction on a psycopg_pool connection. It binds the
+customer because row-level security applies to the app role: without it every row is invisible. No authentication,
+validation, logging, metrics or tracing: it is the floor that the same SQL costs in Python, which exitus is compared
+to (bench/README.md).
 
 Environment: REFERENCE_DATABASE (libpq URL, the app role), REFERENCE_CUSTOMER_ID (the customer whose rows are
 read: the bare view has no token to take it from), REFERENCE_POOL_SIZE (connections per worker; the same as exitus's
@@ -21,19 +22,17 @@ import uuid
 from typing import Any
 
 import pugsql
-import sqlalchemy
 from flask import Flask, abort, jsonify
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
-from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
+from exitus.db import NamedQuery
 from exitus.resources import QUERIES_DIR
 
 
 def named_query(name: str) -> str:
     """The named query's SQL from queries/*.sql, with its `:name` parameters as psycopg's `%(name)s`."""
-    statement = getattr(pugsql.module(str(QUERIES_DIR)), name)
-    return str(sqlalchemy.text(statement.sql).compile(dialect=psycopg_dialect.dialect()))
+    return NamedQuery(getattr(pugsql.module(str(QUERIES_DIR)), name), database_name="").sql
 
 
 def _json_value(value: Any) -> Any:
