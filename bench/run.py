@@ -157,7 +157,8 @@ def seeded_database(postgres: LocalPostgres, issues: int, *, reseed: bool, log: 
     manifest_file = postgres.datadir.parent / f"manifest-{issues}.json"
     admin = postgres.libpq_dsn(database, "postgres")
     if not reseed and manifest_file.exists() and _database_exists(postgres, database):
-        if migrations.up(postgres.url(database)):
+        # create_database: an existing database is kept, but its owner gets what the migrations need (CREATEROLE).
+        if migrations.up(postgres.create_database(database)):
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute("analyze")
         log(f"{issues} issues: reusing the seeded database {database}")
