@@ -31,10 +31,17 @@ PROBLEM_JSON = "application/problem+json"
 request_id_var: ContextVar[str | None] = ContextVar("exitus_request_id", default=None)
 
 
+# A problem's `type` is this prefix + a stable slug (RFC 9457 §3.1.1: a URI reference, resolved against the request's
+# URI), so a client can tell failures with one status apart without parsing English. Without a slug: about:blank.
+PROBLEM_TYPE_PREFIX = "/problems/"
+
+
 class ExitusError(Exception):
-    """A failure with an HTTP meaning. Subclasses fix the status; `detail` says what happened to this request."""
+    """A failure with an HTTP meaning. Subclasses fix the status and, for a failure a client should tell apart from
+    others of that status, `problem_type` (a slug); `detail` says what happened to this request."""
 
     status = 500
+    problem_type: str | None = None
     headers: Mapping[str, str] = {}
 
     def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None, **extensions: Any):
@@ -148,11 +155,12 @@ def problem_response(
     detail: str | None = None,
     *,
     title: str | None = None,
+    problem_type: str | None = None,
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> ConnexionResponse:
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": PROBLEM_TYPE_PREFIX + problem_type if problem_type else "about:blank",
         "title": title or _status_title(status),
         "status": status,
     }
@@ -179,7 +187,9 @@ async def render_exitus_error(_request: ConnexionRequest, exc: ExitusError) -> C
         log.warning("request refused: %s", exc.detail)  # expected while draining or the database restarts
     elif exc.status >= 500:
         log.error("request failed: %s", exc.detail)
-    return problem_response(exc.status, exc.detail, headers=exc.headers, extensions=exc.extensions)
+    return problem_response(
+        exc.status, exc.detail, problem_type=exc.problem_type, headers=exc.headers, extensions=exc.extensions
+    )
 
 
 async def render_http_exception(

@@ -22,9 +22,9 @@ import cachetools
 import psycopg.errors
 from connexion.context import context as connexion_context
 from connexion.context import scope as asgi_scope
-from connexion.utils import get_function_from_name
 from opentelemetry import trace
 
+from exitus.api import handler as find_handler
 from exitus.client import client_ip, user_agent
 from exitus.db import Database, RequestContext
 from exitus.errors import Forbidden, from_integrity_error, request_id_var
@@ -83,11 +83,11 @@ def current() -> RequestScope:
 
 
 def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Callable]:
-    """A Connexion function resolver: imports the handler named by `operationId` and wraps it in the scope."""
+    """A Connexion function resolver: finds the handler named by `operationId` and wraps it in the scope."""
     known_callers = KnownCallers()
 
     def resolve(operation_id: str) -> Callable:
-        handler = get_function_from_name(operation_id)
+        handler = find_handler(operation_id)
 
         @functools.wraps(handler)  # Connexion reads the handler's parameters through __wrapped__
         def in_scope(*args: Any, **kwargs: Any) -> Any:

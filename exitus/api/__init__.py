@@ -1,7 +1,37 @@
-"""Handlers: one module per entity, one function per `operationId` (`exitus.api.<entity>.<verb>`)."""
+"""Handlers: one module per entity, one function per `operationId`, named as the operationId (`list_issues` in
+`exitus/api/issues.py`).
 
-from collections.abc import Iterable
+OperationIds are public names (generated SDKs name their methods after them), so the spec never says which module
+holds a handler: `handler` finds it by name among this package's modules.
+"""
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
 from typing import Any
+
+
+def handler(operation_id: str) -> Callable[..., Any]:
+    """The function named `operation_id` in exactly one of this package's modules."""
+    found = _handlers().get(operation_id)
+    if found is None:
+        raise LookupError(f"no handler for operationId {operation_id!r}: define it in exitus/api/<entity>.py")
+    return found
+
+
+@functools.cache
+def _handlers() -> dict[str, Callable[..., Any]]:
+    handlers: dict[str, Callable[..., Any]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or not callable(value) or getattr(value, "__module__", None) != module.__name__:
+                continue
+            if name in handlers:
+                raise LookupError(f"{name} is defined in two handler modules; operationIds must be unique")
+            handlers[name] = value
+    return handlers
 
 
 def page(key: str, rows: Iterable[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ NDJSON = "application/x-ndjson"
 EXPORT_BATCH = 1000
 
 
-def list(
+def list_audit_events(
     customer_id=None,
     resource_type=None,
     resource_id=None,
@@ -44,7 +44,7 @@ def list(
     return {"events": [audit.event(row) for row in rows]}, 200, headers
 
 
-def verify(customer_id=None):
+def verify_audit_events(customer_id=None):
     tenant = _audited_customer(customer_id)
     return audit.verify(current().queries, tenant)
 

@@ -7,7 +7,7 @@ from exitus.errors import Conflict, NotFound
 from exitus.request_scope import current
 
 
-def list(project_id, issue_id, q=None, offset=0, limit=50):
+def list_comments(project_id, issue_id, q=None, offset=0, limit=50):
     scope = current()
     rows = [
         *scope.queries.list_comments(
@@ -24,7 +24,7 @@ def list(project_id, issue_id, q=None, offset=0, limit=50):
     return page("comments", rows, offset, limit)
 
 
-def create(project_id, issue_id, body):
+def create_comment(project_id, issue_id, body):
     scope = current()
     row = scope.queries.create_comment(
         customer_id=scope.tenant,
@@ -37,7 +37,7 @@ def create(project_id, issue_id, body):
     return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{issue_id}/comments/{row['id']}"}
 
 
-def get(project_id, issue_id, id):
+def get_comment(project_id, issue_id, id):
     scope = current()
     row = scope.queries.get_comment(customer_id=scope.tenant, project_id=project_id, issue_id=issue_id, id=id)
     if row is None:
@@ -45,7 +45,7 @@ def get(project_id, issue_id, id):
     return row
 
 
-def update(project_id, issue_id, id, body):
+def update_comment(project_id, issue_id, id, body):
     scope = current()
     row = scope.queries.update_comment(
         customer_id=scope.tenant,
@@ -56,6 +56,6 @@ def update(project_id, issue_id, id, body):
         version=body["version"],
     )
     if row is None:
-        get(project_id, issue_id, id)
+        get_comment(project_id, issue_id, id)
         raise Conflict("the comment was changed since version {}; read it again".format(body["version"]))
     return row

@@ -8,25 +8,25 @@ from exitus.errors import Conflict, Forbidden, NotFound
 from exitus.request_scope import current
 
 
-def list(q=None, offset=0, limit=50):
+def list_customers(q=None, offset=0, limit=50):
     scope = current()
     only_id = None if scope.identity.is_admin else scope.tenant
     rows = scope.queries.list_customers(only_id=only_id, pattern=like_pattern(q), offset=offset, limit=limit)
     return page("customers", rows, offset, limit)
 
 
-def create(body):
+def create_customer(body):
     row = current().queries.create_customer(
         name=body["name"], description=body.get("description", ""), labels=array(body["labels"])
     )
     return row, 201, {"Location": f"/v1/customers/{row['id']}"}
 
 
-def get(id):
+def get_customer(id):
     return _visible_customer(id)
 
 
-def update(id, body):
+def update_customer(id, body):
     customer = _visible_customer(id)
     scope = current()
     if body["name"] != customer["name"] and not scope.identity.is_admin:

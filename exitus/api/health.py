@@ -6,12 +6,12 @@ from exitus.migrations import expected_migration_ids
 from exitus.request_scope import current
 
 
-def liveness():
+def check_liveness():
     # Stays 200 while draining: the process is healthy, only leaving; restarting it would cut in-flight requests.
     return {"status": "ok"}
 
 
-def readiness():
+def check_readiness():
     if lifecycle.shutting_down():
         raise ServiceUnavailable("shutting down", retry_after=5)
     try:

@@ -8,7 +8,7 @@ from exitus.errors import Conflict, NotFound
 from exitus.request_scope import current
 
 
-def list(project_id, q=None, offset=0, limit=50):
+def list_issues(project_id, q=None, offset=0, limit=50):
     scope = current()
     rows = [
         *scope.queries.list_issues(
@@ -20,7 +20,7 @@ def list(project_id, q=None, offset=0, limit=50):
     return page("issues", rows, offset, limit)
 
 
-def create(project_id, body):
+def create_issue(project_id, body):
     scope = current()
     row = scope.queries.create_issue(
         customer_id=scope.tenant,
@@ -37,7 +37,7 @@ def create(project_id, body):
     return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{row['id']}"}
 
 
-def get(project_id, id):
+def get_issue(project_id, id):
     scope = current()
     row = scope.queries.get_issue(customer_id=scope.tenant, project_id=project_id, id=id)
     if row is None:
@@ -45,7 +45,7 @@ def get(project_id, id):
     return row
 
 
-def update(project_id, id, body):
+def update_issue(project_id, id, body):
     scope = current()
     row = scope.queries.update_issue(
         customer_id=scope.tenant,
@@ -61,14 +61,14 @@ def update(project_id, id, body):
         version=body["version"],
     )
     if row is None:
-        get(project_id, id)
+        get_issue(project_id, id)
         raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
     if row.pop("previous_state") != row["state"]:
         scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
     return row
 
 
-def history(project_id, id, cursor=None, limit=50):
+def list_issue_history(project_id, id, cursor=None, limit=50):
     """The issue's audit events and its comments', oldest first, keyset-paged."""
     scope = current()
     rows = scope.queries.list_issue_history(
@@ -79,7 +79,7 @@ def history(project_id, id, cursor=None, limit=50):
         limit=limit,
     )
     if not rows:
-        get(project_id, id)  # an empty page of an issue that does not exist is a 404
+        get_issue(project_id, id)  # an empty page of an issue that does not exist is a 404
     headers = {}
     if len(rows) == limit:
         query = {"limit": limit, "cursor": str(rows[-1]["sequence"])}

@@ -6,13 +6,13 @@ from exitus.errors import Conflict, NotFound
 from exitus.request_scope import current
 
 
-def list(q=None, offset=0, limit=50):
+def list_projects(q=None, offset=0, limit=50):
     scope = current()
     rows = scope.queries.list_projects(customer_id=scope.tenant, pattern=like_pattern(q), offset=offset, limit=limit)
     return page("projects", rows, offset, limit)
 
 
-def create(body):
+def create_project(body):
     scope = current()
     row = scope.queries.create_project(
         customer_id=scope.tenant,
@@ -23,7 +23,7 @@ def create(body):
     return row, 201, {"Location": f"/v1/projects/{row['id']}"}
 
 
-def get(id):
+def get_project(id):
     scope = current()
     row = scope.queries.get_project(customer_id=scope.tenant, id=id)
     if row is None:
@@ -31,7 +31,7 @@ def get(id):
     return row
 
 
-def update(id, body):
+def update_project(id, body):
     scope = current()
     row = scope.queries.update_project(
         customer_id=scope.tenant,
@@ -42,6 +42,6 @@ def update(id, body):
         version=body["version"],
     )
     if row is None:
-        get(id)  # 404 when it does not exist; otherwise the version was stale
+        get_project(id)  # 404 when it does not exist; otherwise the version was stale
         raise Conflict("the project was changed since version {}; read it again".format(body["version"]))
     return row

@@ -6,13 +6,13 @@ from exitus.errors import NotFound
 from exitus.request_scope import current
 
 
-def list(q=None, offset=0, limit=50):
+def list_users(q=None, offset=0, limit=50):
     scope = current()
     rows = scope.queries.list_users(customer_id=scope.tenant, pattern=like_pattern(q), offset=offset, limit=limit)
     return page("users", rows, offset, limit)
 
 
-def get(id):
+def get_user(id):
     scope = current()
     row = scope.queries.get_user(customer_id=scope.tenant, id=id)
     if row is None:
@@ -20,5 +20,5 @@ def get(id):
     return row
 
 
-def me():
-    return get(current().user_id)
+def get_current_user():
+    return get_user(current().user_id)

@@ -38,76 +38,76 @@ NEW_ISSUE = {"subject": "s", "content": "c", "severity": "low", "category": "tas
 
 # operationId -> (method, path, the grants that allow it (any one suffices), a valid body). No grants: public.
 OPERATIONS: dict[str, tuple[str, str, tuple[Grant, ...], Any]] = {
-    "exitus.api.health.liveness": ("GET", "/healthz", (), None),
-    "exitus.api.health.readiness": ("GET", "/readyz", (), None),
-    "exitus.api.customers.list": ("GET", "/v1/customers", (ADMIN, tenant("exitus/customer.read")), None),
-    "exitus.api.customers.create": ("POST", "/v1/customers", (ADMIN,), "customer"),
-    "exitus.api.customers.get": ("GET", "/v1/customers/{id}", (ADMIN, tenant("exitus/customer.read")), None),
-    "exitus.api.customers.update": (
+    "check_liveness": ("GET", "/healthz", (), None),
+    "check_readiness": ("GET", "/readyz", (), None),
+    "list_customers": ("GET", "/v1/customers", (ADMIN, tenant("exitus/customer.read")), None),
+    "create_customer": ("POST", "/v1/customers", (ADMIN,), "customer"),
+    "get_customer": ("GET", "/v1/customers/{id}", (ADMIN, tenant("exitus/customer.read")), None),
+    "update_customer": (
         "PUT",
         "/v1/customers/{id}",
         (ADMIN, tenant("exitus/customer.write")),
         {"name": "n", "labels": [], "version": 1},
     ),
-    "exitus.api.projects.list": ("GET", "/v1/projects", (tenant("exitus/project.read"),), None),
-    "exitus.api.projects.create": ("POST", "/v1/projects", (tenant("exitus/project.write"),), "project"),
-    "exitus.api.projects.get": ("GET", "/v1/projects/{id}", (tenant("exitus/project.read"),), None),
-    "exitus.api.projects.update": (
+    "list_projects": ("GET", "/v1/projects", (tenant("exitus/project.read"),), None),
+    "create_project": ("POST", "/v1/projects", (tenant("exitus/project.write"),), "project"),
+    "get_project": ("GET", "/v1/projects/{id}", (tenant("exitus/project.read"),), None),
+    "update_project": (
         "PUT",
         "/v1/projects/{id}",
         (tenant("exitus/project.write"),),
         {"name": "n", "labels": [], "version": 1},
     ),
-    "exitus.api.issues.list": ("GET", "/v1/projects/{project_id}/issues", (tenant("exitus/issue.read"),), None),
-    "exitus.api.issues.create": (
+    "list_issues": ("GET", "/v1/projects/{project_id}/issues", (tenant("exitus/issue.read"),), None),
+    "create_issue": (
         "POST",
         "/v1/projects/{project_id}/issues",
         (tenant("exitus/issue.write"),),
         NEW_ISSUE,
     ),
-    "exitus.api.issues.get": ("GET", "/v1/projects/{project_id}/issues/{id}", (tenant("exitus/issue.read"),), None),
-    "exitus.api.issues.update": (
+    "get_issue": ("GET", "/v1/projects/{project_id}/issues/{id}", (tenant("exitus/issue.read"),), None),
+    "update_issue": (
         "PUT",
         "/v1/projects/{project_id}/issues/{id}",
         (tenant("exitus/issue.write"),),
         {**NEW_ISSUE, "version": 1},
     ),
-    "exitus.api.comments.list": (
+    "list_comments": (
         "GET",
         "/v1/projects/{project_id}/issues/{issue_id}/comments",
         (tenant("exitus/comment.read"),),
         None,
     ),
-    "exitus.api.comments.create": (
+    "create_comment": (
         "POST",
         "/v1/projects/{project_id}/issues/{issue_id}/comments",
         (tenant("exitus/comment.write"),),
         {"content": "c"},
     ),
-    "exitus.api.comments.get": (
+    "get_comment": (
         "GET",
         "/v1/projects/{project_id}/issues/{issue_id}/comments/{id}",
         (tenant("exitus/comment.read"),),
         None,
     ),
-    "exitus.api.comments.update": (
+    "update_comment": (
         "PUT",
         "/v1/projects/{project_id}/issues/{issue_id}/comments/{id}",
         (tenant("exitus/comment.write"),),
         {"content": "c", "version": 1},
     ),
-    "exitus.api.users.list": ("GET", "/v1/users", (tenant("exitus/user.read"),), None),
-    "exitus.api.users.me": ("GET", "/v1/users/me", (tenant("exitus/user.read"),), None),
-    "exitus.api.users.get": ("GET", "/v1/users/{id}", (tenant("exitus/user.read"),), None),
+    "list_users": ("GET", "/v1/users", (tenant("exitus/user.read"),), None),
+    "get_current_user": ("GET", "/v1/users/me", (tenant("exitus/user.read"),), None),
+    "get_user": ("GET", "/v1/users/{id}", (tenant("exitus/user.read"),), None),
     # An administrator's token without a customer must name one (`customer_id`): tests/api/test_audit*.py.
-    "exitus.api.audit.list": ("GET", "/v1/audit-events", (tenant("exitus/audit.read"), ADMIN_OF_ITS_CUSTOMER), None),
-    "exitus.api.audit.verify": (
+    "list_audit_events": ("GET", "/v1/audit-events", (tenant("exitus/audit.read"), ADMIN_OF_ITS_CUSTOMER), None),
+    "verify_audit_events": (
         "GET",
         "/v1/audit-events/verify",
         (tenant("exitus/audit.read"), ADMIN_OF_ITS_CUSTOMER),
         None,
     ),
-    "exitus.api.issues.history": (
+    "list_issue_history": (
         "GET",
         "/v1/projects/{project_id}/issues/{id}/history",
         (tenant("exitus/issue.read"),),
