@@ -20,7 +20,7 @@ def list_comments(project_id, issue_id, q=None, offset=0, limit=50):
         )
     ]
     if not rows:
-        issues.get(project_id, issue_id)  # an empty page of an issue that does not exist is a 404
+        issues.get_issue(project_id, issue_id)  # an empty page of an issue that does not exist is a 404
     return page("comments", rows, offset, limit)
 
 

@@ -16,7 +16,7 @@ def list_issues(project_id, q=None, offset=0, limit=50):
         )
     ]
     if not rows:
-        projects.get(project_id)  # an empty page of a project that does not exist is a 404
+        projects.get_project(project_id)  # an empty page of a project that does not exist is a 404
     return page("issues", rows, offset, limit)
 
 
