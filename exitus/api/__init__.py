@@ -9,6 +9,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 
@@ -22,9 +23,14 @@ def handler(operation_id: str) -> Callable[..., Any]:
 
 @functools.cache
 def _handlers() -> dict[str, Callable[..., Any]]:
+    modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+    return collect_handlers(modules)
+
+
+def collect_handlers(modules: Iterable[ModuleType]) -> dict[str, Callable[..., Any]]:
+    """Each module's own public functions by name; a name defined in two modules is refused."""
     handlers: dict[str, Callable[..., Any]] = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in modules:
         for name, value in vars(module).items():
             if name.startswith("_") or not callable(value) or getattr(value, "__module__", None) != module.__name__:
                 continue
