@@ -18,9 +18,10 @@ def test_create_records_the_caller_as_reporter(tenant):
     assert created.status_code == 201
     issue = created.json()
     assert created.headers["location"] == f"/v1/projects/{project['id']}/issues/{issue['id']}"
-    assert issue["reporter"] == _me(api)["id"]
+    assert issue["reporter"] == {"id": _me(api)["id"], "name": "Rep", "email": "rep@example.com"}
     assert issue["state"] == "open"
     assert issue["assignee"] is None
+    assert (issue["number"], issue["votes"], issue["voted"]) == (1, 0, False)
     assert issue["project_id"] == project["id"]
     assert {k: issue[k] for k in NEW_ISSUE} == NEW_ISSUE
     assert api.get(created.headers["location"]).json() == issue
@@ -39,7 +40,7 @@ def test_assignee_must_be_a_user_of_the_customer(tenant, other_tenant):
     assignee_api = tenant.api(subject="assignee")
     assignee = _me(assignee_api)["id"]
     issue = tenant.create_issue(project["id"], assignee=assignee)
-    assert issue["assignee"] == assignee
+    assert issue["assignee"] == {"id": assignee, "name": None, "email": None}  # the token named neither
     stranger = _me(other_tenant.api())["id"]
     bad = tenant.api().post(f"/v1/projects/{project['id']}/issues", json={**NEW_ISSUE, "assignee": stranger})
     assert_problem(bad, 409, "assignee")
