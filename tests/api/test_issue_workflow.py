@@ -158,13 +158,14 @@ def test_of_two_racing_moves_the_second_is_judged_on_the_firsts_result(tenant: T
     # other. A move checked before the update (and not by it) would let both through.
     url, issue = issue_in(tenant, "open")
     api = tenant.api()
-    results: dict[str, object] = {}
+    results: dict[int, object] = {}
+
+    def move(k: int, target: str) -> None:
+        results[k] = api.post(f"{url}/transitions", json={"state": target})
+
     lock, wait_for_waiters = hold_row_lock(postgres, issue["id"])
     try:
-        threads = [
-            threading.Thread(target=lambda t=t, k=k: results.__setitem__(k, api.post(f"{url}/transitions", json={"state": t})))
-            for k, t in enumerate(targets)
-        ]  # fmt: skip
+        threads = [threading.Thread(target=move, args=(k, t)) for k, t in enumerate(targets)]
         for thread in threads:
             thread.start()
         wait_for_waiters(len(threads))
