@@ -11,8 +11,8 @@ to (bench/README.md).
 
 Environment: REFERENCE_DATABASE (libpq URL, the app role), REFERENCE_CUSTOMER_ID (the customer whose rows are
 read: the bare view has no token to take it from; the caller whose `voted` it answers is a user who voted for
-nothing, the same probe exitus makes for such a caller), REFERENCE_POOL_SIZE (connections per worker; the same as exitus's
-DB_POOL_SIZE and as the gthread threads, so a request never waits for a connection a thread could not use).
+nothing, the same probe exitus makes for such a caller), REFERENCE_POOL_SIZE (connections per worker; the same as
+exitus's DB_POOL_SIZE and as the gthread threads, so a request never waits for a connection a thread could not use).
 """
 
 from __future__ import annotations
