@@ -40,7 +40,7 @@ join users r on r.customer_id = i.customer_id and r.id = i.reporter
 left join users a on a.customer_id = i.customer_id and a.id = i.assignee
 where i.customer_id = :customer_id and i.project_id = :project_id and i.id = :id
 
--- :name find_issue_by_number :scalar
+-- :name get_issue_id_by_number :scalar
 -- :doc The id of the issue with this number in a project of the customer.
 select id from issues where customer_id = :customer_id and project_id = :project_id and number = :number
 
@@ -65,7 +65,7 @@ where customer_id = :customer_id and project_id = :project_id and id = :id and v
        or cast(:state as text) = any(exitus_issue_next_states(state)))
 returning id, state, old_row.previous_state
 
--- :name transition_issue :one
+-- :name update_issue_state :one
 -- :doc Moves an issue to `state` if the workflow allows it from the state it is in when the row is locked (of two
 -- :doc racing moves, the second is checked against the first's result); no row means unknown id or illegal move.
 update issues
@@ -78,7 +78,7 @@ returning id, state
 -- :doc The states the workflow allows an issue in `state` to move to (migrations/0006).
 select exitus_issue_next_states(cast(:state as text))
 
--- :name vote_for_issue :scalar
+-- :name create_vote :scalar
 -- :doc Records `user_id`'s vote for an issue and counts it on the issue, in one statement; returns the new count, or
 -- :doc nothing when the user had voted already. An unknown issue violates issue_votes_issue_fkey.
 with vote as (
@@ -92,7 +92,7 @@ from vote
 where issues.customer_id = :customer_id and issues.project_id = :project_id and issues.id = vote.issue_id
 returning issues.votes
 
--- :name withdraw_vote :scalar
+-- :name delete_vote :scalar
 -- :doc Removes `user_id`'s vote for an issue and its count, in one statement; returns the new count, or nothing
 -- :doc when there was no such vote.
 with withdrawn as (

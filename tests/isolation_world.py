@@ -91,7 +91,7 @@ def seed(connection: psycopg.Connection, database: str) -> World:
             customer.issues[project] = str(issue["id"])
             world.run(  # alice votes for every issue of her customer
                 connection,
-                "vote_for_issue",
+                "create_vote",
                 customer_id=customer_id,
                 project_id=row["id"],
                 issue_id=issue["id"],

@@ -179,25 +179,26 @@ def _(w: World, sql: psycopg.Connection) -> None:
         assert w.run(sql, "get_issue", customer_id=a.id, project_id=project_id, id=issue_id, **alice) is None
 
 
-@checks("find_issue_by_number")
+@checks("get_issue_id_by_number")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     # Every project's only issue is number 1: a query that forgot the customer or the project would find another.
-    found = w.run(sql, "find_issue_by_number", customer_id=a.id, project_id=a.projects["beta"], number=1)
+    found = w.run(sql, "get_issue_id_by_number", customer_id=a.id, project_id=a.projects["beta"], number=1)
     assert str(found) == a.issues["beta"]
-    assert w.run(sql, "find_issue_by_number", customer_id=a.id, project_id=b.projects["beta"], number=1) is None
-    assert w.run(sql, "find_issue_by_number", customer_id=a.id, project_id=a.projects["beta"], number=2) is None
+    assert w.run(sql, "get_issue_id_by_number", customer_id=a.id, project_id=b.projects["beta"], number=1) is None
+    assert w.run(sql, "get_issue_id_by_number", customer_id=a.id, project_id=a.projects["beta"], number=2) is None
 
 
-@checks("transition_issue")
+@checks("update_issue_state")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     for project_id, issue_id in ((a.projects["beta"], a.issues["alpha"]), (b.projects["alpha"], b.issues["alpha"])):
-        row = w.run(sql, "transition_issue", customer_id=a.id, project_id=project_id, id=issue_id, state="closed")
+        row = w.run(sql, "update_issue_state", customer_id=a.id, project_id=project_id, id=issue_id, state="closed")
         assert row is None, (project_id, issue_id)
     assert sql.execute("select count(*) from issues where state = 'closed'").fetchone()[0] == 0
     row = w.run(
-        sql, "transition_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"], state="closed"
+        sql, "update_issue_state", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"],
+        state="closed",
     )  # fmt: skip
     assert str(row["id"]) == a.issues["alpha"]
     closed = sql.execute("select id from issues where state = 'closed'").fetchall()
@@ -213,7 +214,7 @@ def votes(sql: psycopg.Connection) -> dict:
     return {str(issue): (counter, count) for issue, counter, count in rows}
 
 
-@checks("vote_for_issue")
+@checks("create_vote")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     before = votes(sql)
@@ -224,17 +225,17 @@ def _(w: World, sql: psycopg.Connection) -> None:
         (b.projects["alpha"], b.issues["alpha"], a.users["bob"]),
         (a.projects["alpha"], a.issues["alpha"], b.users["bob"]),
     ):
-        refused(w, sql, "vote_for_issue", customer_id=a.id, project_id=project_id, issue_id=issue_id, user_id=user_id)
+        refused(w, sql, "create_vote", customer_id=a.id, project_id=project_id, issue_id=issue_id, user_id=user_id)
     assert votes(sql) == before
     count = w.run(
-        sql, "vote_for_issue", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+        sql, "create_vote", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
         user_id=a.users["bob"],
     )  # fmt: skip
     assert count == 2
     assert votes(sql) == {**before, a.issues["alpha"]: (2, 2)}
 
 
-@checks("withdraw_vote")
+@checks("delete_vote")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     before = votes(sql)
@@ -245,12 +246,12 @@ def _(w: World, sql: psycopg.Connection) -> None:
         (a.projects["alpha"], a.issues["alpha"], b.users["alice"]),
     ):
         withdrawn = w.run(
-            sql, "withdraw_vote", customer_id=a.id, project_id=project_id, issue_id=issue_id, user_id=user_id
+            sql, "delete_vote", customer_id=a.id, project_id=project_id, issue_id=issue_id, user_id=user_id
         )
         assert withdrawn is None, (project_id, issue_id, user_id)
     assert votes(sql) == before
     count = w.run(
-        sql, "withdraw_vote", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+        sql, "delete_vote", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
         user_id=a.users["alice"],
     )  # fmt: skip
     assert count == 0

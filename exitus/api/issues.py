@@ -53,7 +53,7 @@ def get_issue(project_id, id):
 
 def get_issue_by_number(project_id, number):
     scope = current()
-    id = scope.queries.find_issue_by_number(customer_id=scope.tenant, project_id=project_id, number=number)
+    id = scope.queries.get_issue_id_by_number(customer_id=scope.tenant, project_id=project_id, number=number)
     if id is None:
         raise NotFound(f"no issue #{number} in this project")
     return get_issue(project_id, id)
@@ -87,7 +87,7 @@ def update_issue(project_id, id, body):
 def transition_issue(project_id, id, body):
     """Moves the issue to another state of the workflow and, with `comment`, comments on it: both or neither."""
     scope = current()
-    row = scope.queries.transition_issue(customer_id=scope.tenant, project_id=project_id, id=id, state=body["state"])
+    row = scope.queries.update_issue_state(customer_id=scope.tenant, project_id=project_id, id=id, state=body["state"])
     if row is None:
         _refuse_move(get_issue(project_id, id)["state"], body["state"])
     if body.get("comment") is not None:
@@ -111,14 +111,14 @@ def _refuse_move(state, target):
 def vote_for_issue(project_id, id):
     """The caller's vote; voting again changes nothing."""
     scope = current()
-    scope.queries.vote_for_issue(customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id)
+    scope.queries.create_vote(customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id)
     return None, 204
 
 
 def withdraw_vote(project_id, id):
     """Withdraws the caller's vote; withdrawing a vote that is not there changes nothing."""
     scope = current()
-    votes = scope.queries.withdraw_vote(
+    votes = scope.queries.delete_vote(
         customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id
     )
     if votes is None:
