@@ -32,6 +32,7 @@ from exitus.dev.issuer import DevIssuer
 from exitus.dev.postgres import LocalPostgres
 from exitus.resources import QUERIES_DIR
 
+NO_VOTER = "00000000-0000-0000-0000-000000000000"
 DEEP_OFFSET = 1500  # a deep page that exists at every size (the measured project of 10k issues holds 2000)
 
 
@@ -45,7 +46,9 @@ def scenarios(m: Manifest) -> dict[str, tuple[str, dict, str]]:
     """name -> (query name, parameters, HTTP path with query string)."""
     issues = f"/v1/projects/{m.project_id}/issues"
     comments = f"{issues}/{m.commented_issue_ids[0]}/comments"
-    scope = {"customer_id": m.customer_id, "project_id": m.project_id, "limit": 50}
+    # `user_id`: whose votes the issue lists show (`voted`); a user who voted for nothing costs the same probe
+    scope = {"customer_id": m.customer_id, "project_id": m.project_id, "limit": 50, "user_id": NO_VOTER}
+    comments_scope = {key: value for key, value in scope.items() if key != "user_id"}
     return {
         "issues first page": ("list_issues", {**scope, "pattern": None, "offset": 0}, issues),
         f"issues offset {DEEP_OFFSET}": (
@@ -71,7 +74,12 @@ def scenarios(m: Manifest) -> dict[str, tuple[str, dict, str]]:
         ),
         "comments q common": (
             "list_comments",
-            {**scope, "issue_id": m.commented_issue_ids[0], "pattern": like_pattern(m.common_term), "offset": 0},
+            {
+                **comments_scope,
+                "issue_id": m.commented_issue_ids[0],
+                "pattern": like_pattern(m.common_term),
+                "offset": 0,
+            },
             f"{comments}?q={m.common_term}",
         ),
         "projects q": (

@@ -10,8 +10,9 @@ validation, logging, metrics or tracing: it is the floor that the same SQL costs
 to (bench/README.md).
 
 Environment: REFERENCE_DATABASE (libpq URL, the app role), REFERENCE_CUSTOMER_ID (the customer whose rows are
-read: the bare view has no token to take it from), REFERENCE_POOL_SIZE (connections per worker; the same as exitus's
-DB_POOL_SIZE and as the gthread threads, so a request never waits for a connection a thread could not use).
+read: the bare view has no token to take it from; the caller whose `voted` it answers is a user who voted for
+nothing, the same probe exitus makes for such a caller), REFERENCE_POOL_SIZE (connections per worker; the same as
+exitus's DB_POOL_SIZE and as the gthread threads, so a request never waits for a connection a thread could not use).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def create_app(env: dict[str, str] | None = None) -> Flask:
     )
     set_customer = named_query("set_request_customer")
     get_issue = named_query("get_issue")
+    caller = str(uuid.uuid4())
     app = Flask(__name__)
 
     @app.get("/v1/projects/<project_id>/issues/<issue_id>")
@@ -59,7 +61,9 @@ def create_app(env: dict[str, str] | None = None) -> Flask:
         # One transaction: the pool's context manager commits it when the block ends.
         with pool.connection() as conn:
             conn.execute(set_customer, {"customer_id": customer_id})
-            row = conn.execute(get_issue, {"customer_id": customer_id, "project_id": project_id, "id": issue_id})
+            row = conn.execute(
+                get_issue, {"customer_id": customer_id, "project_id": project_id, "id": issue_id, "user_id": caller}
+            )
             issue = row.fetchone()
         if issue is None:
             abort(404)

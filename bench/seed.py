@@ -309,9 +309,14 @@ def seed(
 
         bounds = [1 + (issues * k) // chunks for k in range(chunks + 1)]
         issue_sql = """
-            insert into issues (customer_id, project_id, subject, content, severity, category, labels, state,
+            insert into issues (customer_id, project_id, number, subject, content, severity, category, labels, state,
                                 reporter, assignee, version, created_at, updated_at)
             select p.customer_id, p.id,
+                   -- numbered here, oldest first, after the project's earlier chunks: taking each number from the
+                   -- project's counter (migrations/0006) would update one row per issue in one transaction
+                   coalesce((select max(i.number) from issues i where i.customer_id = p.customer_id
+                                                                  and i.project_id = p.id), 0)
+                       + row_number() over (partition by p.id order by g.n),
                    case when g.rare and (g.h / 7) %% 2 = 0 then s.t || ' near the ' || initcap(%(rare)s) else s.t end,
                    c1.t || ' ' || c2.t
                        || case when g.common then ' Request ' || %(common)s || ' after ' || g.n %% 60 || ' s.'
@@ -372,6 +377,13 @@ def seed(
                         "c": c,
                     },
                 )
+        for customer_id in customer_ids:  # each project's counter where its numbers end
+            _bind(cur, customer_id)
+            cur.execute(
+                "update projects p set last_issue_number = coalesce((select max(i.number) from issues i"
+                " where i.customer_id = p.customer_id and i.project_id = p.id), 0) where p.customer_id = %s",
+                (customer_id,),
+            )
 
         _bind(cur, customer_ids[0])
         hot = [

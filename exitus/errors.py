@@ -78,6 +78,12 @@ class Conflict(ExitusError):
     status = 409
 
 
+class IllegalTransition(Conflict):
+    """A move the issue workflow does not allow from the issue's state; `allowed` lists the states it allows."""
+
+    problem_type = "illegal-transition"
+
+
 class RequestTimeout(ExitusError):
     """The body did not arrive in time; the connection is closed, its unread rest cannot be told from a next request."""
 
@@ -116,6 +122,9 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[ExitusError], str]] = {
     # exists), and the same answer whether or not another customer has such a user.
     "issues_assignee_fkey": (Conflict, "the assignee is not a user of this customer"),
     "comments_issue_fkey": (NotFound, "issue not found"),
+    "issue_votes_issue_fkey": (NotFound, "issue not found"),
+    # The workflow's trigger (migrations/0006), beneath the queries that check a move before making it.
+    "issues_state_transition": (IllegalTransition, "the issue workflow does not allow this move"),
 }
 # CHECK constraints hold the limits the spec declares for what clients write (migrations/ 0001 and 0004): validation
 # rejects such values first, so a violation means a value got past it, and is still the client's error. (Those of

@@ -132,6 +132,8 @@ def _as_json(result: Any) -> tuple[Any, int, dict[str, str]]:
     application/json for successes, so Connexion cannot guess: name the content type here, once (connexion #1956),
     unless the handler named another (an export)."""
     body, status, headers = result if isinstance(result, tuple) and len(result) == 3 else (*_pair(result), {})
+    if status == 204:  # no content: no content type either
+        return body, status, headers
     return body, status, {"Content-Type": "application/json", **headers}
 
 

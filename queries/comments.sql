@@ -1,28 +1,35 @@
 -- :name list_comments :many
--- :doc An issue's comments, oldest first; `pattern` (ILIKE, may be null) matches the content.
-select id, issue_id, content, author, version, created_at, updated_at
-from comments
-where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id
-  and (cast(:pattern as text) is null or coalesce(content ilike cast(:pattern as text), false))  -- see list_issues
-order by created_at, id
-limit :limit offset :offset
+-- :doc An issue's comments, oldest first, with their authors; `pattern` (ILIKE, may be null) matches the content.
+-- The page is cut first (the inner select) and only its rows are joined to their authors.
+select c.id, c.issue_id, c.content, jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email) as author,
+       c.version, c.created_at, c.updated_at
+from (select * from comments
+      where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id
+        and (cast(:pattern as text) is null or coalesce(content ilike cast(:pattern as text), false))  -- see list_issues
+      order by created_at, id
+      limit :limit offset :offset) as c
+join users u on u.customer_id = c.customer_id and u.id = c.author
+order by c.created_at, c.id
 
 -- :name get_comment :one
--- :doc One comment of an issue of the customer.
-select id, issue_id, content, author, version, created_at, updated_at
-from comments
-where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id and id = :id
+-- :doc One comment of an issue of the customer, with its author.
+select c.id, c.issue_id, c.content, jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email) as author,
+       c.version, c.created_at, c.updated_at
+from comments c
+join users u on u.customer_id = c.customer_id and u.id = c.author
+where c.customer_id = :customer_id and c.project_id = :project_id and c.issue_id = :issue_id and c.id = :id
 
 -- :name create_comment :one
--- :doc Inserts a comment; an unknown issue violates comments_issue_fkey.
+-- :doc Inserts a comment; returns its id. An unknown issue violates comments_issue_fkey.
 insert into comments (customer_id, project_id, issue_id, content, author)
 values (:customer_id, :project_id, :issue_id, :content, :author)
-returning id, issue_id, content, author, version, created_at, updated_at
+returning id
 
 -- :name update_comment :one
--- :doc Replaces a comment's content if `version` is current; no row means unknown id or stale version.
+-- :doc Replaces a comment's content if `version` is current; returns its id; no row means an unknown id or a stale
+-- :doc version.
 update comments
 set content = :content, version = version + 1, updated_at = now()
 where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id and id = :id
   and version = :version
-returning id, issue_id, content, author, version, created_at, updated_at
+returning id

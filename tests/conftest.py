@@ -143,6 +143,9 @@ class Api:
     def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         return self.http.put(path, json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.delete(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
 
 @dataclass
 class Tenant:

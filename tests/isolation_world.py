@@ -2,8 +2,8 @@
 tests (tests/test_isolation_*.py) look at one layer at a time.
 
 Each customer has the same users (by subject, email and name), two projects of the same names, one issue per project
-and one comment per issue, all saying "needle": so any query or policy that forgets a customer or a parent finds a
-look-alike row to leak.
+(number 1 of its project, with alice's vote) and one comment per issue, all saying "needle": so any query or policy
+that forgets a customer or a parent finds a look-alike row to leak.
 """
 
 from __future__ import annotations
@@ -89,6 +89,14 @@ def seed(connection: psycopg.Connection, database: str) -> World:
                 assignee=customer.users["bob"],
             )
             customer.issues[project] = str(issue["id"])
+            world.run(  # alice votes for every issue of her customer
+                connection,
+                "create_vote",
+                customer_id=customer_id,
+                project_id=row["id"],
+                issue_id=issue["id"],
+                user_id=customer.users["alice"],
+            )
             comment = world.run(
                 connection,
                 "create_comment",

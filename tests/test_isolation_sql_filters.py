@@ -31,6 +31,7 @@ NOT_TENANT_QUERIES = {
     "set_request_context": "the binding itself (tests/test_isolation_row_level_security.py, tests/test_db.py)",
     "set_audited_customer": "an administrator's rebinding (tests/api/test_audit*.py)",
     "get_audit_head": "no parameter: the bound customer's chain head, through exitus_audit_head() (row-level security)",
+    "list_next_states": "the workflow's rule for a state, the same for every customer (migrations/0006)",
 }
 
 CHECKS: dict[str, Callable[[World, psycopg.Connection], None]] = {}
@@ -140,24 +141,121 @@ def _(w: World, sql: psycopg.Connection) -> None:
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     for pattern in (None, "%needle%", "%needle subject%", "%needle content%"):
-        rows = w.run(
-            sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], pattern=pattern, limit=100, offset=0
-        )
+        page = {"pattern": pattern, "limit": 100, "offset": 0, "user_id": a.users["alice"]}
+        rows = w.run(sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], **page)
         assert ids(rows) == {a.issues["alpha"]}, pattern
-        rows = w.run(
-            sql, "list_issues", customer_id=a.id, project_id=b.projects["alpha"], pattern=pattern, limit=100, offset=0
-        )
+        assert people(rows[0]) == (a.users["alice"], a.users["bob"], True), pattern
+        rows = w.run(sql, "list_issues", customer_id=a.id, project_id=b.projects["alpha"], **page)
         assert rows == [], pattern
+    # B's alice voted for B's issue; her id means nothing to A's issue (and A's alice's vote nothing to B's)
+    page = {"pattern": None, "limit": 100, "offset": 0, "user_id": b.users["alice"]}
+    rows = w.run(sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], **page)
+    assert [row["voted"] for row in rows] == [False]
+
+
+def people(row) -> tuple:
+    """(reporter id, assignee id, voted) of an issue row."""
+    return (row["reporter"]["id"], row["assignee"] and row["assignee"]["id"], row["voted"])
 
 
 @checks("get_issue")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
-    found = w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"])
+    alice = {"user_id": a.users["alice"]}
+    found = w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"], **alice)
     assert str(found["id"]) == a.issues["alpha"]
-    assert w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["beta"], id=a.issues["alpha"]) is None
-    assert w.run(sql, "get_issue", customer_id=a.id, project_id=b.projects["alpha"], id=b.issues["alpha"]) is None
-    assert w.run(sql, "get_issue", customer_id=a.id, project_id=a.projects["alpha"], id=b.issues["alpha"]) is None
+    assert people(found) == (a.users["alice"], a.users["bob"], True)
+    assert found["votes"] == 1
+    by_b_alice = w.run(
+        sql, "get_issue", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"],
+        user_id=b.users["alice"],
+    )  # fmt: skip
+    assert by_b_alice["voted"] is False
+    for project_id, issue_id in (
+        (a.projects["beta"], a.issues["alpha"]),
+        (b.projects["alpha"], b.issues["alpha"]),
+        (a.projects["alpha"], b.issues["alpha"]),
+    ):
+        assert w.run(sql, "get_issue", customer_id=a.id, project_id=project_id, id=issue_id, **alice) is None
+
+
+@checks("get_issue_id_by_number")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    # Every project's only issue is number 1: a query that forgot the customer or the project would find another.
+    found = w.run(sql, "get_issue_id_by_number", customer_id=a.id, project_id=a.projects["beta"], number=1)
+    assert str(found) == a.issues["beta"]
+    assert w.run(sql, "get_issue_id_by_number", customer_id=a.id, project_id=b.projects["beta"], number=1) is None
+    assert w.run(sql, "get_issue_id_by_number", customer_id=a.id, project_id=a.projects["beta"], number=2) is None
+
+
+@checks("update_issue_state")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    for project_id, issue_id in ((a.projects["beta"], a.issues["alpha"]), (b.projects["alpha"], b.issues["alpha"])):
+        row = w.run(sql, "update_issue_state", customer_id=a.id, project_id=project_id, id=issue_id, state="closed")
+        assert row is None, (project_id, issue_id)
+    assert sql.execute("select count(*) from issues where state = 'closed'").fetchone()[0] == 0
+    row = w.run(
+        sql, "update_issue_state", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"],
+        state="closed",
+    )  # fmt: skip
+    assert str(row["id"]) == a.issues["alpha"]
+    closed = sql.execute("select id from issues where state = 'closed'").fetchall()
+    assert [str(r[0]) for r in closed] == [a.issues["alpha"]]
+
+
+def votes(sql: psycopg.Connection) -> dict:
+    """issue id -> (its counter, its vote rows), read without any query of queries/."""
+    rows = sql.execute(
+        "select i.id, i.votes, (select count(*) from issue_votes v where v.customer_id = i.customer_id"
+        " and v.project_id = i.project_id and v.issue_id = i.id) from issues i"
+    ).fetchall()
+    return {str(issue): (counter, count) for issue, counter, count in rows}
+
+
+@checks("create_vote")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    before = votes(sql)
+    # bob of A votes for A's alpha issue: through another project, and for B's issue, refused; B's bob (a user of B)
+    # is no voter of A's issue.
+    for project_id, issue_id, user_id in (
+        (a.projects["beta"], a.issues["alpha"], a.users["bob"]),
+        (b.projects["alpha"], b.issues["alpha"], a.users["bob"]),
+        (a.projects["alpha"], a.issues["alpha"], b.users["bob"]),
+    ):
+        refused(w, sql, "create_vote", customer_id=a.id, project_id=project_id, issue_id=issue_id, user_id=user_id)
+    assert votes(sql) == before
+    count = w.run(
+        sql, "create_vote", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+        user_id=a.users["bob"],
+    )  # fmt: skip
+    assert count == 2
+    assert votes(sql) == {**before, a.issues["alpha"]: (2, 2)}
+
+
+@checks("delete_vote")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    before = votes(sql)
+    for project_id, issue_id, user_id in (
+        (a.projects["beta"], a.issues["alpha"], a.users["alice"]),
+        (b.projects["alpha"], b.issues["alpha"], a.users["alice"]),
+        (b.projects["alpha"], b.issues["alpha"], b.users["alice"]),  # B's own vote, named by A
+        (a.projects["alpha"], a.issues["alpha"], b.users["alice"]),
+    ):
+        withdrawn = w.run(
+            sql, "delete_vote", customer_id=a.id, project_id=project_id, issue_id=issue_id, user_id=user_id
+        )
+        assert withdrawn is None, (project_id, issue_id, user_id)
+    assert votes(sql) == before
+    count = w.run(
+        sql, "delete_vote", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
+        user_id=a.users["alice"],
+    )  # fmt: skip
+    assert count == 0
+    assert votes(sql) == {**before, a.issues["alpha"]: (0, 0)}
 
 
 def issue_fields(w: World, customer: str, **overrides) -> dict:
@@ -233,6 +331,7 @@ def _(w: World, sql: psycopg.Connection) -> None:
             pattern=pattern, **page,
         )  # fmt: skip
         assert ids(rows) == {a.comments["alpha"]}, pattern
+        assert rows[0]["author"] == {"id": a.users["alice"], "name": "alice", "email": "alice@x"}, pattern
         for project_id, issue_id in (
             (a.projects["beta"], a.issues["alpha"]),  # the issue under another project of the customer
             (a.projects["alpha"], a.issues["beta"]),
@@ -253,6 +352,7 @@ def _(w: World, sql: psycopg.Connection) -> None:
         id=a.comments["alpha"],
     )  # fmt: skip
     assert str(found["id"]) == a.comments["alpha"]
+    assert found["author"] == {"id": a.users["alice"], "name": "alice", "email": "alice@x"}
     for project_id, issue_id, comment_id in (
         (a.projects["beta"], a.issues["alpha"], a.comments["alpha"]),
         (a.projects["alpha"], a.issues["beta"], a.comments["alpha"]),

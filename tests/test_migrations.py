@@ -21,7 +21,14 @@ from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
 AUDIT_TABLES = {"audit_events", "audit_chains"}
-ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans", "0004.label-limits", "0005.audit"]
+ALL = [
+    "0001.schema",
+    "0002.row-level-security",
+    "0003.search-plans",
+    "0004.label-limits",
+    "0005.audit",
+    "0006.tracker",
+]
 NEWEST_FIRST = list(reversed(ALL))
 
 
@@ -103,9 +110,14 @@ def constraint_exists(url: str, name: str) -> bool:
 
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
-    assert public_tables(fresh_url) >= AUDIT_TABLES
-    assert migrations.down(fresh_url) == ["0005.audit"]  # one step: the newest only
+    assert "issue_votes" in public_tables(fresh_url)
+    assert migrations.down(fresh_url) == ["0006.tracker"]  # one step: the newest only
     assert applied_ids(fresh_url) == ALL[:-1]
+    assert "issue_votes" not in public_tables(fresh_url)
+    assert not constraint_exists(fresh_url, "issues_number_key")
+    assert public_tables(fresh_url) >= AUDIT_TABLES
+    assert migrations.down(fresh_url) == ["0005.audit"]
+    assert applied_ids(fresh_url) == ALL[:-2]
     assert AUDIT_TABLES.isdisjoint(public_tables(fresh_url))
     assert constraint_exists(fresh_url, "projects_label_length")
     assert migrations.down(fresh_url) == ["0004.label-limits"]
@@ -119,7 +131,7 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     assert row_security(fresh_url, "projects") is True
     assert migrations.down(fresh_url) == ["0002.row-level-security"]
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL) - 4) == NEWEST_FIRST[4:]
+    assert migrations.down(fresh_url, steps=len(ALL) - 5) == NEWEST_FIRST[5:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]
@@ -227,3 +239,51 @@ def test_the_lock_holder_is_not_left_idle_in_a_transaction(fresh_url):
             "select state from pg_stat_activity where query like 'select pg_advisory_lock%' and pid <> pg_backend_pid()"
         ).fetchall()
     assert states == [("idle",)]
+
+
+def test_the_tracker_numbers_existing_issues_oldest_first_without_auditing_it(fresh_url):
+    migrations.up(fresh_url, steps=ALL.index("0006.tracker"))
+    customer, alpha, beta = (str(uuid.uuid4()) for _ in range(3))
+    with psycopg.connect(libpq(fresh_url)) as conn:  # the owner, bound to the customer as requests are
+        conn.execute("select set_config('exitus.customer_id', %s, false)", (customer,))
+        conn.execute("insert into customers (id, name) values (%s, 'c')", (customer,))
+        user = conn.execute("insert into users (customer_id, sub) values (%s, 's') returning id", (customer,))
+        user = user.fetchone()[0]
+        for project in (alpha, beta):
+            conn.execute(
+                "insert into projects (customer_id, id, name) values (%s, %s, %s)", (customer, project, project)
+            )
+        # inserted in another order than created: days ago 3, 1, 2 in alpha; one issue in beta
+        for project, days_ago in ((alpha, 3), (alpha, 1), (beta, 5), (alpha, 2)):
+            conn.execute(
+                "insert into issues (customer_id, project_id, subject, content, severity, category, reporter,"
+                " created_at) values (%s, %s, %s, '', 'low', 'bug', %s, now() - %s * interval '1 day')",
+                (customer, project, f"{days_ago} days ago", user, days_ago),
+            )
+        events = conn.execute("select count(*) from audit_events").fetchone()[0]
+    migrations.up(fresh_url)
+    with psycopg.connect(libpq(fresh_url)) as conn:
+        conn.execute("select set_config('exitus.customer_id', %s, false)", (customer,))
+        numbered = conn.execute("select project_id::text, number, subject from issues order by project_id, number")
+        assert sorted(numbered.fetchall()) == sorted(
+            [(alpha, 1, "3 days ago"), (alpha, 2, "2 days ago"), (alpha, 3, "1 days ago"), (beta, 1, "5 days ago")]
+        )
+        assert conn.execute("select count(*) from audit_events").fetchone()[0] == events  # nobody changed anything
+        counters = conn.execute("select id::text, last_issue_number from projects").fetchall()
+        assert sorted(counters) == sorted([(alpha, 3), (beta, 1)])
+        created = conn.execute(
+            "insert into issues (customer_id, project_id, subject, content, severity, category, reporter)"
+            " values (%s, %s, 'next', '', 'low', 'bug', %s) returning number",
+            (customer, alpha, user),
+        )
+        assert created.fetchone()[0] == 4
+        conn.execute("update issues set state = 'in_progress' where number = 1")
+        conn.execute("update issues set state = 'closed' where number = 2")
+        conn.execute("update issues set state = 'in_progress' where number = 3 and project_id = %s", (alpha,))
+        conn.execute("update issues set state = 'resolved' where number = 3 and project_id = %s", (alpha,))
+    assert migrations.down(fresh_url) == ["0006.tracker"]
+    with psycopg.connect(libpq(fresh_url)) as conn:  # back on the states 0001 knew: in progress is open again
+        conn.execute("select set_config('exitus.customer_id', %s, false)", (customer,))
+        states = conn.execute("select subject, state from issues where project_id = %s", (alpha,)).fetchall()
+        assert sorted(states) == [("1 days ago", "closed"), ("2 days ago", "closed"), ("3 days ago", "open"),
+                                  ("next", "open")]  # fmt: skip

@@ -45,19 +45,23 @@ def nodes(plan: dict) -> Iterator[dict]:
 
 
 def walks_in_order(plan: dict, index: str) -> bool:
-    """An ordered index scan of `index` under the Limit, and no Sort or Bitmap anywhere."""
-    types = [n["Node Type"] for n in nodes(plan)]
-    scans = [n for n in nodes(plan) if n["Node Type"] == "Index Scan"]
+    """The page is a Limit over an ordered index scan of `index`, with no Sort or Bitmap beneath it: the walk stops at
+    the page's end. (Only the page's rows are then joined to their users and votes, and put in order again.)"""
+    (page,) = [n for n in nodes(plan) if n["Node Type"] == "Limit"] or [None]
+    if page is None:
+        return False
+    types = [n["Node Type"] for n in nodes(page)]
+    scans = [n for n in nodes(page) if n["Node Type"] == "Index Scan"]
     return (
-        plan["Node Type"] == "Limit"
-        and "Sort" not in types
+        "Sort" not in types
         and not any(t.startswith("Bitmap") for t in types)
         and [n["Index Name"] for n in scans] == [index]
     )
 
 
 def issue_page(m: Manifest, pattern: str | None, offset: int = 0) -> dict:
-    return {"customer_id": m.customer_id, "project_id": m.project_id, "pattern": pattern, "limit": 50, "offset": offset}
+    page = {"customer_id": m.customer_id, "project_id": m.project_id, "pattern": pattern, "limit": 50, "offset": offset}
+    return {**page, "user_id": m.customer_id}  # the caller whose votes `voted` shows: here one who has none
 
 
 @pytest.mark.parametrize("offset", [0, 1000])  # a deep page: a quarter of the way into the project

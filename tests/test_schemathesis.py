@@ -120,7 +120,8 @@ def test_a_405_allows_every_method_of_the_path(http):
     for path, item in SPEC["paths"].items():
         declared = {method.upper() for method in item if method in METHODS}
         unsupported = next(method for method in ("PATCH", "DELETE", "PUT", "POST") if method not in declared)
-        response = http.request(unsupported, re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path))
+        filled = re.sub(r"\{[^}]+\}", lambda m: "1" if m.group() == "{number}" else str(uuid.uuid4()), path)
+        response = http.request(unsupported, filled)
         assert_problem(response, 405)
         assert set(response.headers["allow"].split(", ")) == declared | ({"HEAD"} if "GET" in declared else set())
     # Routes outside the spec keep the router's own answer.

@@ -26,7 +26,7 @@ def list_comments(project_id, issue_id, q=None, offset=0, limit=50):
 
 def create_comment(project_id, issue_id, body):
     scope = current()
-    row = scope.queries.create_comment(
+    created = scope.queries.create_comment(
         customer_id=scope.tenant,
         project_id=project_id,
         issue_id=issue_id,
@@ -34,7 +34,8 @@ def create_comment(project_id, issue_id, body):
         author=scope.user_id,
     )
     scope.after_commit(metrics.COMMENTS_CREATED.inc)
-    return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{issue_id}/comments/{row['id']}"}
+    location = f"/v1/projects/{project_id}/issues/{issue_id}/comments/{created['id']}"
+    return get_comment(project_id, issue_id, created["id"]), 201, {"Location": location}
 
 
 def get_comment(project_id, issue_id, id):
@@ -58,4 +59,4 @@ def update_comment(project_id, issue_id, id, body):
     if row is None:
         get_comment(project_id, issue_id, id)
         raise Conflict("the comment was changed since version {}; read it again".format(body["version"]))
-    return row
+    return get_comment(project_id, issue_id, id)

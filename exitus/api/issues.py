@@ -1,10 +1,11 @@
-"""Issues of a project. The caller is the reporter; the assignee must be a user of the same customer."""
+"""Issues of a project. The caller is the reporter; the assignee must be a user of the same customer. An issue's state
+follows the workflow (migrations/0006: exitus_issue_next_states), whether moved by a transition or by an update."""
 
 from exitus import audit, metrics
 from exitus.api import audit as audit_api
 from exitus.api import page, projects
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import Conflict, IllegalTransition, NotFound
 from exitus.request_scope import current
 
 
@@ -12,7 +13,12 @@ def list_issues(project_id, q=None, offset=0, limit=50):
     scope = current()
     rows = [
         *scope.queries.list_issues(
-            customer_id=scope.tenant, project_id=project_id, pattern=like_pattern(q), offset=offset, limit=limit
+            customer_id=scope.tenant,
+            project_id=project_id,
+            pattern=like_pattern(q),
+            offset=offset,
+            limit=limit,
+            user_id=scope.user_id,
         )
     ]
     if not rows:
@@ -22,7 +28,7 @@ def list_issues(project_id, q=None, offset=0, limit=50):
 
 def create_issue(project_id, body):
     scope = current()
-    row = scope.queries.create_issue(
+    created = scope.queries.create_issue(
         customer_id=scope.tenant,
         project_id=project_id,
         subject=body["subject"],
@@ -34,15 +40,23 @@ def create_issue(project_id, body):
         assignee=body.get("assignee"),
     )
     scope.after_commit(metrics.ISSUES_CREATED.inc)
-    return row, 201, {"Location": f"/v1/projects/{project_id}/issues/{row['id']}"}
+    return get_issue(project_id, created["id"]), 201, {"Location": f"/v1/projects/{project_id}/issues/{created['id']}"}
 
 
 def get_issue(project_id, id):
     scope = current()
-    row = scope.queries.get_issue(customer_id=scope.tenant, project_id=project_id, id=id)
+    row = scope.queries.get_issue(customer_id=scope.tenant, project_id=project_id, id=id, user_id=scope.user_id)
     if row is None:
         raise NotFound("issue not found")
     return row
+
+
+def get_issue_by_number(project_id, number):
+    scope = current()
+    id = scope.queries.get_issue_id_by_number(customer_id=scope.tenant, project_id=project_id, number=number)
+    if id is None:
+        raise NotFound(f"no issue #{number} in this project")
+    return get_issue(project_id, id)
 
 
 def update_issue(project_id, id, body):
@@ -61,11 +75,55 @@ def update_issue(project_id, id, body):
         version=body["version"],
     )
     if row is None:
-        get_issue(project_id, id)
-        raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
-    if row.pop("previous_state") != row["state"]:
+        issue = get_issue(project_id, id)
+        if issue["version"] != body["version"]:
+            raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
+        _refuse_move(issue["state"], body.get("state"))
+    if row["previous_state"] != row["state"]:
         scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
-    return row
+    return get_issue(project_id, id)
+
+
+def transition_issue(project_id, id, body):
+    """Moves the issue to another state of the workflow and, with `comment`, comments on it: both or neither."""
+    scope = current()
+    row = scope.queries.update_issue_state(customer_id=scope.tenant, project_id=project_id, id=id, state=body["state"])
+    if row is None:
+        _refuse_move(get_issue(project_id, id)["state"], body["state"])
+    if body.get("comment") is not None:
+        scope.queries.create_comment(
+            customer_id=scope.tenant, project_id=project_id, issue_id=id, content=body["comment"], author=scope.user_id
+        )
+        scope.after_commit(metrics.COMMENTS_CREATED.inc)
+    scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
+    return get_issue(project_id, id)
+
+
+def _refuse_move(state, target):
+    allowed = current().queries.list_next_states(state=state)
+    raise IllegalTransition(
+        f"an issue cannot move from {state} to {target}; from {state} it may move to: {', '.join(allowed)}",
+        state=state,
+        allowed=allowed,
+    )
+
+
+def vote_for_issue(project_id, id):
+    """The caller's vote; voting again changes nothing."""
+    scope = current()
+    scope.queries.create_vote(customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id)
+    return None, 204
+
+
+def withdraw_vote(project_id, id):
+    """Withdraws the caller's vote; withdrawing a vote that is not there changes nothing."""
+    scope = current()
+    votes = scope.queries.delete_vote(
+        customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id
+    )
+    if votes is None:
+        get_issue(project_id, id)  # no vote to withdraw, or no issue: a 404 for the latter
+    return None, 204
 
 
 def list_issue_history(project_id, id, cursor=None, limit=50):

@@ -59,6 +59,9 @@ def test_every_kind_of_change_records_one_event_with_its_values(tenant: Tenant):
     comments = f"{issues}/{issue['id']}/comments"
     comment = api.post(comments, json={"content": "first"}).json()
     api.put(f"{comments}/{comment['id']}", json={"content": "second", "version": 1}).raise_for_status()
+    votes = f"{issues}/{issue['id']}/votes/me"
+    for vote in (api.put, api.put, api.delete, api.delete):  # repeating one changes nothing and records nothing
+        assert vote(votes).status_code == 204
     customer = tenant.api().get(f"/v1/customers/{tenant.customer_id}").json()
     tenant.api().put(
         f"/v1/customers/{tenant.customer_id}", json={"name": customer["name"], "labels": ["x"], "version": 1}
@@ -77,6 +80,8 @@ def test_every_kind_of_change_records_one_event_with_its_values(tenant: Tenant):
         "issue.assignee_changed",
         "comment.created",
         "comment.updated",
+        "issue.voted",
+        "issue.vote_withdrawn",
         "user.created",  # the default test subject's first request
         "customer.updated",
     ]
@@ -92,6 +97,9 @@ def test_every_kind_of_change_records_one_event_with_its_values(tenant: Tenant):
         "version": {"before": 1, "after": 2},
     }
     assert by_action["issue.created"]["changes"]["labels"] == {"after": ["ui"]}
+    assert by_action["issue.created"]["changes"]["number"] == {"after": 1}
+    # the project's issue counter is no change of the project: created without it, not updated by the issue
+    assert "last_issue_number" not in by_action["project.created"]["changes"]
     assert by_action["issue.created"]["resource"] == {
         "type": "issue",
         "id": issue["id"],
@@ -106,9 +114,12 @@ def test_every_kind_of_change_records_one_event_with_its_values(tenant: Tenant):
     assert by_action["issue.assignee_changed"]["changes"]["assignee"] == {"before": None, "after": other["id"]}
     assert by_action["comment.updated"]["changes"]["content"] == {"before": "first", "after": "second"}
     assert by_action["comment.updated"]["resource"]["issue_id"] == issue["id"]
+    assert by_action["issue.voted"]["changes"] == {"votes": {"before": 0, "after": 1}}
+    assert by_action["issue.vote_withdrawn"]["changes"] == {"votes": {"before": 1, "after": 0}}
+    assert by_action["issue.voted"]["resource"] == by_action["issue.created"]["resource"]
     assert by_action["customer.updated"]["changes"]["labels"] == {"before": ["test"], "after": ["x"]}
     assert trail[0]["actor"] == {"sub": "platform-admin", "user_id": None}
-    for event in trail[3:11]:
+    for event in trail[3:13]:
         assert event["actor"] == {"sub": "auditor-ada", "user_id": me["id"]}
         assert event["client_ip"] == "127.0.0.1"
         assert event["customer_id"] == tenant.customer_id

@@ -12,13 +12,14 @@ def _issue(tenant):
 
 def test_create_records_the_caller_as_author(tenant):
     project, issue = _issue(tenant)
-    api = tenant.api(subject="commenter")
+    api = tenant.api(subject="commenter", name="Commenter", email="c@example.com")
     base = f"/v1/projects/{project['id']}/issues/{issue['id']}/comments"
     created = api.post(base, json={"content": "Me too"})
     assert created.status_code == 201
     comment = created.json()
     assert created.headers["location"] == f"{base}/{comment['id']}"
-    assert comment["author"] == api.get("/v1/users/me").json()["id"]
+    me = api.get("/v1/users/me").json()
+    assert comment["author"] == {"id": me["id"], "name": "Commenter", "email": "c@example.com"}
     assert comment["issue_id"] == issue["id"]
     assert comment["content"] == "Me too"
     assert api.get(created.headers["location"]).json() == comment

@@ -1,5 +1,7 @@
 """Issues through HTTP."""
 
+import concurrent.futures
+import threading
 import uuid
 
 from tests.conftest import assert_problem
@@ -18,9 +20,10 @@ def test_create_records_the_caller_as_reporter(tenant):
     assert created.status_code == 201
     issue = created.json()
     assert created.headers["location"] == f"/v1/projects/{project['id']}/issues/{issue['id']}"
-    assert issue["reporter"] == _me(api)["id"]
+    assert issue["reporter"] == {"id": _me(api)["id"], "name": "Rep", "email": "rep@example.com"}
     assert issue["state"] == "open"
     assert issue["assignee"] is None
+    assert (issue["number"], issue["votes"], issue["voted"]) == (1, 0, False)
     assert issue["project_id"] == project["id"]
     assert {k: issue[k] for k in NEW_ISSUE} == NEW_ISSUE
     assert api.get(created.headers["location"]).json() == issue
@@ -39,7 +42,7 @@ def test_assignee_must_be_a_user_of_the_customer(tenant, other_tenant):
     assignee_api = tenant.api(subject="assignee")
     assignee = _me(assignee_api)["id"]
     issue = tenant.create_issue(project["id"], assignee=assignee)
-    assert issue["assignee"] == assignee
+    assert issue["assignee"] == {"id": assignee, "name": None, "email": None}  # the token named neither
     stranger = _me(other_tenant.api())["id"]
     bad = tenant.api().post(f"/v1/projects/{project['id']}/issues", json={**NEW_ISSUE, "assignee": stranger})
     assert_problem(bad, 409, "assignee")
@@ -165,3 +168,77 @@ def test_search_is_a_literal_case_insensitive_substring_of_this_project_only(ten
     assert subjects("\\") == []
     assert subjects("disk") == ["Disk 100% full", "Disk 100 full"]  # oldest first
     assert subjects("disk", offset=1, limit=1) == ["Disk 100 full"]
+
+
+def test_concurrent_creates_in_one_project_are_numbered_1_to_20(tenant):
+    project, other = tenant.create_project(), tenant.create_project()
+    base = f"/v1/projects/{project['id']}/issues"
+    tokens = [tenant.token(subject=f"creator-{n}") for n in range(20)]
+    for token in tokens:  # known users: a new one's first request writes (and waits on) the customer's audit chain
+        assert tenant.http.get("/v1/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    start = threading.Barrier(len(tokens))
+
+    def create(token: str) -> int:
+        start.wait()
+        response = tenant.http.post(base, json=NEW_ISSUE, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return response.json()["number"]
+
+    with concurrent.futures.ThreadPoolExecutor(len(tokens)) as pool:
+        numbers = list(pool.map(create, tokens))
+    assert sorted(numbers) == list(range(1, 21))
+    listed = tenant.api().get(base, params={"limit": 100}).json()["issues"]
+    assert sorted(i["number"] for i in listed) == list(range(1, 21))
+    assert tenant.create_issue(other["id"])["number"] == 1  # each project counts its own
+
+
+def test_a_failed_create_uses_no_number(tenant, other_tenant):
+    project = tenant.create_project()
+    base = f"/v1/projects/{project['id']}/issues"
+    assert tenant.create_issue(project["id"])["number"] == 1
+    stranger = _me(other_tenant.api())["id"]
+    assert_problem(tenant.api().post(base, json={**NEW_ISSUE, "assignee": stranger}), 409)  # rolled back
+    assert tenant.create_issue(project["id"])["number"] == 2
+
+
+def test_an_issue_is_found_by_its_number_in_its_project_only(tenant, other_tenant):
+    first, second = tenant.create_project(), tenant.create_project()
+    one = tenant.create_issue(first["id"], subject="one")
+    two = tenant.create_issue(first["id"], subject="two")
+    elsewhere = tenant.create_issue(second["id"], subject="elsewhere")
+    api = tenant.api()
+    for project, issue in ((first, one), (first, two), (second, elsewhere)):
+        found = api.get(f"/v1/projects/{project['id']}/issues/by-number/{issue['number']}")
+        assert found.status_code == 200, found.text
+        assert found.json() == issue
+    assert_problem(api.get(f"/v1/projects/{first['id']}/issues/by-number/3"), 404, "no issue #3")
+    assert_problem(api.get(f"/v1/projects/{uuid.uuid4()}/issues/by-number/1"), 404)
+    for bad in ("0", "-1", "2147483648"):
+        assert_problem(api.get(f"/v1/projects/{first['id']}/issues/by-number/{bad}"), 400)
+    for not_a_number in ("x", "1.5"):  # the route takes integers only: no such resource
+        assert_problem(api.get(f"/v1/projects/{first['id']}/issues/by-number/{not_a_number}"), 404)
+    theirs = other_tenant.create_project()
+    other_tenant.create_issue(theirs["id"])
+    assert_problem(api.get(f"/v1/projects/{theirs['id']}/issues/by-number/1"), 404)
+
+
+def test_reporter_and_assignee_are_users_with_their_current_profile(tenant):
+    project = tenant.create_project()
+    reporter = tenant.api(subject="rep", name="Rita", email="rita@example.com")
+    assignee = _me(tenant.api(subject="ass", name="Sam", email="sam@example.com"))
+    created = reporter.post(f"/v1/projects/{project['id']}/issues", json={**NEW_ISSUE, "assignee": assignee["id"]})
+    issue = created.json()
+    assert issue["reporter"] == {"id": _me(reporter)["id"], "name": "Rita", "email": "rita@example.com"}
+    assert issue["assignee"] == {"id": assignee["id"], "name": "Sam", "email": "sam@example.com"}
+    _me(tenant.api(subject="ass", name="Samantha", email="sam@example.com"))  # a new token, a new name
+    url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
+    for shown in (
+        tenant.api().get(url).json(),
+        tenant.api().get(f"/v1/projects/{project['id']}/issues").json()["issues"][0],
+    ):
+        assert shown["assignee"]["name"] == "Samantha"
+    unassigned = tenant.api().put(url, json={**NEW_ISSUE, "version": 1})  # the body still names users by id
+    assert unassigned.json()["assignee"] is None
+    reassigned = tenant.api().put(url, json={**NEW_ISSUE, "assignee": assignee["id"], "version": 2}).json()
+    assert reassigned["assignee"]["id"] == assignee["id"]
+    assert_problem(tenant.api().put(url, json={**NEW_ISSUE, "assignee": assignee, "version": 3}), 400)

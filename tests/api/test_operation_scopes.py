@@ -72,6 +72,25 @@ OPERATIONS: dict[str, tuple[str, str, tuple[Grant, ...], Any]] = {
         (tenant("exitus/issue.write"),),
         {**NEW_ISSUE, "version": 1},
     ),
+    "get_issue_by_number": (
+        "GET",
+        "/v1/projects/{project_id}/issues/by-number/{number}",
+        (tenant("exitus/issue.read"),),
+        None,
+    ),
+    "transition_issue": (
+        "POST",
+        "/v1/projects/{project_id}/issues/{id}/transitions",
+        (tenant("exitus/issue.write"),),
+        {"state": "closed"},
+    ),
+    "vote_for_issue": ("PUT", "/v1/projects/{project_id}/issues/{id}/votes/me", (tenant("exitus/issue.write"),), None),
+    "withdraw_vote": (
+        "DELETE",
+        "/v1/projects/{project_id}/issues/{id}/votes/me",
+        (tenant("exitus/issue.write"),),
+        None,
+    ),
     "list_comments": (
         "GET",
         "/v1/projects/{project_id}/issues/{issue_id}/comments",
@@ -150,6 +169,7 @@ def call(http, issuer, operation: str, scopes, customer: str | None):
     method, path, _, body = OPERATIONS[operation]
     for name in ("{id}", "{project_id}", "{issue_id}"):
         path = path.replace(name, str(uuid.uuid4()))
+    path = path.replace("{number}", "1")
     if body in ("customer", "project"):  # created for real: a fresh name each time
         body = {"name": f"{body} {uuid.uuid4()}", "labels": []}
     token = issuer.token(scopes=list(scopes), customer=customer, client_id=CLIENT_ID, subject=f"scopes-{customer}")
