@@ -179,7 +179,8 @@ class Database:
                 "connect_timeout": 5,
                 # Per-connection, so it costs no query per request. No JIT: it compiles for plans it merely guesses
                 # to be expensive, and costs an OLTP query tens of milliseconds when it does (seen at 1M issues).
-                # The role: assumed at connection start, so no request ever runs as the owner of the tables.
+                # The role: assumed at connection start, so no request ever runs as the owner of the tables. The
+                # login is the owner's (one URL) or exitus_app's, which can become nothing else (0006.service-login).
                 "options": f"-c statement_timeout={config.statement_timeout_ms} -c jit=off -c role={SERVICE_ROLE}",
             },
         )
