@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+import sqlalchemy.exc
 from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy.engine import make_url
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -164,11 +166,21 @@ def database_url_from_env(env: Mapping[str, str]) -> str:
     for name in ("PGDATASOURCE", "DATABASE_URL"):
         value = env.get(name, "").strip()
         if value:
-            return _normalise_dsn(name, value)
+            return _parsable(name, _normalise_dsn(name, value))
     secret = env.get("DB_SECRET", "").strip()
     if secret:
-        return _url_from_rds_secret(secret)
+        return _parsable("DB_SECRET", _url_from_rds_secret(secret))
     raise ConfigError("PGDATASOURCE", "is required (or DATABASE_URL, or DB_SECRET with the RDS secret JSON)")
+
+
+def _parsable(name: str, url: str) -> str:
+    """`url`, once SQLAlchemy can parse it: refused here, naming the variable and never the value (it holds the
+    password), rather than as a traceback when the first connection is made."""
+    try:
+        make_url(url).port  # noqa: B018 - parsing the port is where a malformed one fails
+    except (ValueError, sqlalchemy.exc.ArgumentError):
+        raise ConfigError(name, "is not a valid database URL (check its form, host and port)") from None
+    return url
 
 
 def _normalise_dsn(name: str, value: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ from sqlalchemy.pool import QueuePool
 
 from exitus import metrics
 from exitus.config import Config
+from exitus.errors import database_error_summary
 from exitus.resources import QUERIES_DIR
 
 tracer = trace.get_tracer("exitus.db")
@@ -114,12 +116,19 @@ class NamedQuery:
             outcome = "ok"
             return result
         except Exception as error:
-            span.record_exception(error)
+            summary = database_error_summary(error)  # never the message: it quotes the statement's values
+            span.record_exception(error, attributes=None if summary is None else _redacted_exception(error, summary))
             span.set_status(trace.StatusCode.ERROR, type(error).__name__)
             raise
         finally:
             span.end()
             self.duration[outcome].observe(time.perf_counter() - started)
+
+
+def _redacted_exception(error: BaseException, summary: str) -> dict[str, str]:
+    """A span's exception attributes for a database error, its message and stack trace's last line replaced."""
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    return {"exception.message": summary, "exception.stacktrace": f"{stack}{type(error).__name__}: {summary}"}
 
 
 def _fetcher(result: Any, name: str) -> Callable[[psycopg.Cursor], Any]:
@@ -179,7 +188,8 @@ class Database:
                 "connect_timeout": 5,
                 # Per-connection, so it costs no query per request. No JIT: it compiles for plans it merely guesses
                 # to be expensive, and costs an OLTP query tens of milliseconds when it does (seen at 1M issues).
-                # The role: assumed at connection start, so no request ever runs as the owner of the tables.
+                # The role: assumed at connection start, so no request ever runs as the owner of the tables. The
+                # login is the owner's (one URL) or exitus_app's, which can become nothing else (0009.service-login).
                 "options": f"-c statement_timeout={config.statement_timeout_ms} -c jit=off -c role={SERVICE_ROLE}",
             },
         )

@@ -28,6 +28,7 @@ from exitus.errors import (
     RequestTimeout,
     ServiceUnavailable,
     UnsupportedMediaType,
+    elide_long_runs,
     problem_response,
     request_id_var,
 )
@@ -251,7 +252,7 @@ def record_request(method: str, route: str, status: int, seconds: float, scope: 
         "request",
         method=method,
         route=route,
-        path=scope.get("path", "")[:200],
+        path=elide_long_runs(scope.get("path", ""))[:200],
         status=status,
         duration_ms=round(seconds * 1000, 3),
     )

@@ -159,6 +159,26 @@ def from_integrity_error(error: psycopg.errors.IntegrityError) -> ExitusError | 
     return None
 
 
+def database_error_summary(error: BaseException) -> str | None:
+    """What logs and traces may say of a database error: its class, SQLSTATE and the names of what it concerns,
+    never its message, which quotes values (a failing row, a duplicate key, an input it could not parse: SQL
+    parameters). None for anything else."""
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and isinstance(error.orig, psycopg.Error):
+        return f"{type(error).__name__}: {database_error_summary(error.orig)}"
+    if not isinstance(error, psycopg.Error):
+        return None
+    diag = error.diag
+    names = {
+        "sqlstate": error.sqlstate,
+        "constraint": diag.constraint_name,
+        "table": diag.table_name,
+        "column": diag.column_name,
+        "type": diag.datatype_name,
+    }
+    described = ", ".join(f"{key} {value}" for key, value in names.items() if value)
+    return f"{type(error).__module__}.{type(error).__qualname__}" + (f" ({described})" if described else "")
+
+
 def problem_response(
     status: int,
     detail: str | None = None,
@@ -299,12 +319,24 @@ def _status_title(status: int) -> str:
 
 _LONG_QUOTED = re.compile(r"'([^']{0,40})[^']{20,}'")
 MAX_DETAIL = 500
+_SCHEMA_ECHO = "\n\nFailed validating "
+_LONG_RUN = re.compile(r"([^\s'\"]{40})[^\s'\"]{20,}")
 
 
 def _tidy(detail: str) -> str:
-    """Validation messages quote the offending value whole: shorten long quotes so a detail never echoes a payload."""
-    detail = _LONG_QUOTED.sub(lambda m: f"'{m.group(1)}…'", str(detail))
+    """Validation messages quote the offending value whole: shorten long quotes so a detail never echoes a payload
+    (a token put where it does not belong, say). Parameters' messages go on to quote the schema and the value again
+    ("Failed validating ... On instance: ..."), where quotes inside the schema's patterns pair up wrongly: that part
+    is dropped, and any long unbroken run left is shortened too."""
+    detail = str(detail).split(_SCHEMA_ECHO, 1)[0]
+    detail = elide_long_runs(_LONG_QUOTED.sub(lambda m: f"'{m.group(1)}…'", detail))
     return detail if len(detail) <= MAX_DETAIL else detail[: MAX_DETAIL - 1] + "…"
+
+
+def elide_long_runs(text: str) -> str:
+    """`text` with each run of 60 or more characters without a space or quote cut to its first 40: what a request
+    carried (a token where it does not belong, say) is never repeated whole, in a problem or a log line."""
+    return _LONG_RUN.sub(lambda m: f"{m.group(1)}…", text)
 
 
 def _bearer_challenge(error: str | None, description: str | None, *, scope: str | None = None) -> str:

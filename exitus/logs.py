@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 import structlog
 from opentelemetry import trace
 
-from exitus.errors import request_id_var
+from exitus.errors import database_error_summary, request_id_var
 
 
 @dataclass
@@ -59,6 +60,42 @@ def add_request_ids(_logger: Any, _method: str, event: dict[str, Any]) -> dict[s
     return event
 
 
+def redact_database_errors(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A logged exception's traceback, with every database error in it (and in its causes) described by
+    `database_error_summary` instead of its message: PostgreSQL's messages quote the values of the statement."""
+    exc_info = event_dict.get("exc_info")
+    if isinstance(exc_info, BaseException):
+        error = exc_info
+    elif isinstance(exc_info, tuple):
+        error = exc_info[1]
+    elif exc_info:
+        error = sys.exc_info()[1]
+    else:
+        return event_dict
+    if error is None:
+        return event_dict
+    rendered = traceback.TracebackException.from_exception(error)
+    if _redact(rendered, error, set()):
+        del event_dict["exc_info"]
+        event_dict["exception"] = "".join(rendered.format()).rstrip("\n")
+    return event_dict
+
+
+def _redact(rendered: traceback.TracebackException, error: BaseException | None, seen: set[int]) -> bool:
+    """Replaces, in place, the message of each database error of the chain; whether there was one."""
+    if error is None or id(error) in seen:
+        return False
+    seen.add(id(error))
+    summary = database_error_summary(error)
+    if summary is not None:
+        rendered._str = summary  # what format() prints after the type name (CPython's TracebackException)
+    found = summary is not None
+    for linked, cause in ((rendered.__cause__, error.__cause__), (rendered.__context__, error.__context__)):
+        if linked is not None:
+            found = _redact(linked, cause, seen) or found
+    return found
+
+
 def configure_logging(*, stage: str = "local", level: str = "INFO", stream: TextIO | None = None) -> None:
     """Route structlog and the standard library through one renderer, at `level` (Config.log_level)."""
     shared = [
@@ -85,6 +122,7 @@ def configure_logging(*, stage: str = "local", level: str = "INFO", stream: Text
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact_database_errors,
                 structlog.processors.format_exc_info,
                 renderer,
             ],
@@ -93,6 +131,9 @@ def configure_logging(*, stage: str = "local", level: str = "INFO", stream: Text
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # connexion's validators log each refused value whole (INFO), and each path (DEBUG): the access line and the
+    # problem already say what was refused, without repeating what the request carried.
+    logging.getLogger("connexion.validators").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # uvicorn's own access log would be a second, poorer line per request: ours is exitus.access.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

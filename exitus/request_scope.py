@@ -10,10 +10,12 @@ process for an unchanged caller: KnownCallers), and makes a `RequestScope` avail
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager as ContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,10 +57,20 @@ class RequestScope:
     identity: Identity | None
     request_id: str | None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
+    _database: Database | None = None
+    _context: RequestContext | None = None
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the request's transaction has committed (counters must not count rolled-back work)."""
         self._after_commit.append(action)
+
+    def later_transactions(self, customer_id: str) -> Callable[[], ContextManager[Any]]:
+        """Opens transactions of their own, after the request's (a streamed response reads in them, each one short):
+        each is bound as the request's was, but to `customer_id`, the customer the handler checked the caller may
+        read. The returned function needs no request context: it may run in the response's iteration."""
+        assert self._database is not None and self._context is not None, "an authenticated request's scope"
+        database, context = self._database, dataclasses.replace(self._context, customer_id=customer_id)
+        return lambda: database.transaction(context=context)
 
     @property
     def tenant(self) -> str:
@@ -96,15 +108,17 @@ def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Ca
                 return _call(handler, RequestScope(database.queries, None, request_id_var.get()), args, kwargs)
             caller = Caller.from_token(token_info, tenant_claim)
 
+            context = caller.context(request_id_var.get())
+
             def serve(queries: Any) -> tuple[Any, RequestScope]:
                 identity = caller.identify(queries, known_callers)
                 note_caller(customer_id=identity.customer_id)
-                scope = RequestScope(queries, identity, request_id_var.get())
+                scope = RequestScope(queries, identity, request_id_var.get(), _database=database, _context=context)
                 if identity.user_id is not None:
                     scope.after_commit(functools.partial(known_callers.remember, caller, identity.user_id))
                 return _call(handler, scope, args, kwargs), scope
 
-            result, scope = database.run(serve, context=caller.context(request_id_var.get()))
+            result, scope = database.run(serve, context=context)
             for action in scope._after_commit:
                 action()
             return result

@@ -29,7 +29,7 @@ from exitus import migrations
 from exitus.app import create_app
 from exitus.config import Config
 from exitus.dev.issuer import TENANT_SCOPES, DevIssuer
-from exitus.dev.postgres import LocalPostgres, free_port
+from exitus.dev.postgres import SERVICE_LOGIN, LocalPostgres, free_port
 
 CLIENT_ID = "exitus-test"
 ADMIN_SCOPES = ("exitus/customer.admin",)
@@ -59,6 +59,13 @@ def database_url(postgres: LocalPostgres) -> str:
 
 
 @pytest.fixture(scope="session")
+def service_url(postgres: LocalPostgres, database_url: str) -> str:
+    """The service's own login (migrations/0009.service-login.sql), as deployments give it one: the suite's server
+    connects with it, while the migrations and the tests' direct SQL use the owner's (database_url)."""
+    return postgres.url("exitus_test", SERVICE_LOGIN)
+
+
+@pytest.fixture(scope="session")
 def issuer(workdir: Path) -> Iterator[DevIssuer]:
     dev_issuer = DevIssuer(workdir / "issuer").start()
     yield dev_issuer
@@ -66,10 +73,10 @@ def issuer(workdir: Path) -> Iterator[DevIssuer]:
 
 
 @pytest.fixture(scope="session")
-def config(database_url: str, issuer: DevIssuer) -> Config:
+def config(service_url: str, issuer: DevIssuer) -> Config:
     return Config.from_env(
         {
-            "PGDATASOURCE": database_url,
+            "PGDATASOURCE": service_url,
             "OPENID_PROVIDER_URL": issuer.url,
             "OAUTH_CLIENT_ID": f"{CLIENT_ID},another-client",
             "STAGE": "test",

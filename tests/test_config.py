@@ -385,3 +385,17 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused():
     error = config_error({**DB, **OIDC, "TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
     assert error.variable == "TRUSTED_PROXIES"
     assert "'proxy.internal' is not an IP address or network" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PGDATASOURCE", "postgresql://exitus:hunter2-secret@db:notaport/exitus"),
+        ("DATABASE_URL", "postgresql://exitus:hunter2-secret@[::1/exitus"),
+        ("DB_SECRET", json.dumps({"username": "u", "password": "hunter2-secret", "host": "db", "port": "x"})),
+    ],
+)
+def test_a_database_url_that_cannot_be_parsed_is_refused_at_once_without_its_password(name, value):
+    error = config_error({name: value, **OIDC})
+    assert error.variable == name
+    assert "not a valid database URL" in str(error) and "hunter2" not in str(error)

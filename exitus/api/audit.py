@@ -10,7 +10,10 @@ from exitus.errors import Forbidden
 from exitus.request_scope import current
 
 NDJSON = "application/x-ndjson"
-EXPORT_BATCH = 1000
+EXPORT_BATCH = 1000  # events read per transaction
+# Events sent per chunk: the server queues a few chunks per response (a2wsgi: 10) before the generator waits for the
+# client, so small chunks keep what a slow reader makes the server hold small.
+EXPORT_CHUNK = 100
 
 
 def list_audit_events(
@@ -64,14 +67,32 @@ def _audited_customer(customer_id):
 
 
 def _export(queries, tenant, filters):
-    """Every matching event, newest first, one JSON document a line (read in batches inside the transaction)."""
-    lines, before = [], None
-    while True:
-        rows = queries.list_audit_events(customer_id=tenant, before=before, limit=EXPORT_BATCH, **filters)
-        lines.extend(json.dumps(audit.event(row), sort_keys=True, separators=(",", ":")) + "\n" for row in rows)
-        if len(rows) < EXPORT_BATCH:
-            return "".join(lines), 200, {"Content-Type": NDJSON}
-        before = rows[-1]["sequence"]
+    """Every matching event, newest first, one JSON document a line, streamed: the first batch is read in the
+    request's transaction (so a failure there is still a problem response), each later one in a short transaction of
+    its own, keyed below the last sequence sent, while the response is being sent. Memory holds one batch; no
+    connection is held while the client reads. Sequences are given out in commit order (one customer's writers queue
+    on its chain's head), so every event below the first batch's newest is already committed when that batch is
+    read: the export is the trail as of its first batch, complete, in order, without duplicates; events appended
+    after it are absent."""
+    rows = queries.list_audit_events(customer_id=tenant, before=None, limit=EXPORT_BATCH, **filters)
+    later_transaction = current().later_transactions(tenant)
+
+    def lines(rows):
+        while rows:
+            for start in range(0, len(rows), EXPORT_CHUNK):
+                yield "".join(_ndjson_line(row) for row in rows[start : start + EXPORT_CHUNK])
+            if len(rows) < EXPORT_BATCH:
+                return
+            with later_transaction() as batch:
+                rows = batch.list_audit_events(
+                    customer_id=tenant, before=rows[-1]["sequence"], limit=EXPORT_BATCH, **filters
+                )
+
+    return lines(rows), 200, {"Content-Type": NDJSON}
+
+
+def _ndjson_line(row):
+    return json.dumps(audit.event(row), sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def _wants_ndjson():

@@ -20,6 +20,9 @@ import psycopg
 from psycopg import sql
 
 APP_ROLE = "exitus"
+# The service's own login, created by the migrations (migrations/0009.service-login.sql). This cluster trusts local
+# connections, so it needs no password here.
+SERVICE_LOGIN = "exitus_app"
 
 
 class PostgresNotInstalled(RuntimeError):

@@ -14,7 +14,7 @@ from exitus import migrations
 from exitus.config import Config, ConfigError, database_url_from_env
 from exitus.db import array
 from exitus.dev.issuer import ALL_SCOPES, DevIssuer, IssuerInUse
-from exitus.dev.postgres import LocalPostgres, PostgresNotInstalled
+from exitus.dev.postgres import SERVICE_LOGIN, LocalPostgres, PostgresNotInstalled
 
 DEMO_CUSTOMER = "Local demo"
 
@@ -66,6 +66,10 @@ def prepare_local_stack(data_dir: Path, env: Mapping[str, str], *, issuer_port: 
             postgres = LocalPostgres(data_dir / "postgres").start()
             env["PGDATASOURCE"] = postgres.create_database("exitus")
         migrations.up(database_url_from_env(env))
+        if postgres is not None:
+            # Served as deployments are: by the service's own login, which can become nothing but exitus_service
+            # (migrations/0009.service-login.sql); the owner's URL (the banner's) is for migrations.
+            env["PGDATASOURCE"] = postgres.url("exitus", SERVICE_LOGIN)
         if issuer is not None:
             issuer.start()
             env["OPENID_PROVIDER_URL"] = issuer.url

@@ -4,6 +4,8 @@ survive a rotation (README "Secrets and rotation")."""
 import json
 import re
 
+from exitus_infra.config import DB_APP_USERNAME, REPO_ROOT
+
 from .support import as_list, container, db_secret_attachment, logical, ref, secret_id, security_group_id
 
 
@@ -131,3 +133,17 @@ def test_tasks_are_replaced_weekly_so_none_outlives_a_rotation_period(every_vari
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert statements == [{"Action": "ecs:UpdateService", "Effect": "Allow", "Resource": ref(service_id)}]
+
+
+def test_the_migrations_create_the_login_the_app_secret_names_as_a_member_of_the_serving_role_only():
+    """The app secret's user must exist before the first rotation: the migration task (as the master) creates it,
+    owning nothing and holding nothing but membership in exitus_service (README "The service's login"; the
+    service's suite proves what it can and cannot do against a real PostgreSQL)."""
+    migrations = sorted((REPO_ROOT / "migrations").glob("*.sql"))
+    applied = "\n".join(p.read_text().lower() for p in migrations if not p.name.endswith(".rollback.sql"))
+    created = re.search(rf"create role {DB_APP_USERNAME} login ([a-z ]+);", applied)
+    assert created, f"no migration creates the login {DB_APP_USERNAME}"
+    assert set(created.group(1).split()) >= {"nosuperuser", "nocreatedb", "nocreaterole", "noinherit", "nobypassrls"}
+    memberships = re.findall(rf"grant ([a-z_]+) to {DB_APP_USERNAME};", applied)
+    assert memberships == ["exitus_service"]
+    assert not re.search(rf"(owner to|grant [a-z, ]+ on [^;]* to) {DB_APP_USERNAME}\b", applied), "it owns nothing"

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from http.client import HTTPResponse
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
 
+from exitus.api.audit import NDJSON
 from exitus.app import create_app
 from exitus.client import forwarded_allow_ips
-from tests.conftest import CLIENT_ID, RunningServer, Tenant, assert_problem
+from exitus.dev.postgres import SERVICE_LOGIN
+from exitus.request_scope import RequestScope
+from tests.conftest import CLIENT_ID, RawConnection, RunningServer, Tenant, assert_problem
 
 NEW_ISSUE = {"subject": "Crash", "content": "It crashes", "severity": "high", "category": "bug", "labels": ["ui"]}
 
@@ -335,6 +341,111 @@ def test_an_export_verifies_without_the_service(tenant: Tenant):
         assert event["prev_hash"] == previous
         previous = event["hash"]
     assert [e["action"] for e in exported] == ["issue.created", "project.created", "user.created", "customer.created"]
+
+
+def add_events(postgres, tenant: Tenant, count: int, size: int = 0) -> None:
+    """`count` projects and their events (each event `size` bytes larger), written at once in SQL (the trigger
+    writes each event, as for the API)."""
+    with superuser(postgres) as connection, connection.transaction():
+        connection.execute(
+            "insert into projects (customer_id, name, description)"
+            " select %s, 'bulk ' || n, repeat('d', %s) from generate_series(1, %s) n",
+            (tenant.customer_id, size, count),
+        )
+
+
+def trail(postgres, tenant: Tenant) -> list[tuple[int, str]]:
+    """The customer's events as the database holds them, newest first: (sequence, id)."""
+    with superuser(postgres) as connection:
+        return connection.execute(
+            "select sequence, id::text from audit_events where customer_id = %s order by sequence desc",
+            (tenant.customer_id,),
+        ).fetchall()
+
+
+def export_request(tenant: Tenant) -> str:
+    token = tenant.token()
+    return f"GET /v1/audit-events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: {NDJSON}\r\n\r\n"
+
+
+@pytest.fixture(scope="module")
+def unvalidated_server(config) -> Iterator[RunningServer]:
+    """As `exitus serve` runs: the suite's server validates responses, and connexion reads every */*json body whole
+    (x-ndjson included) to validate it, which would hide whether the export streams."""
+    running = RunningServer(create_app(config)).start()
+    yield running
+    running.stop()
+
+
+def test_a_large_export_is_streamed_whole_in_order_once_and_only_the_callers(
+    postgres, unvalidated_server, tenant: Tenant, other_tenant: Tenant
+):
+    add_events(postgres, tenant, 5000)
+    add_events(postgres, other_tenant, 1500)  # interleaved ids, never exported to the tenant
+    tenant.api().get("/v1/users/me").raise_for_status()  # the caller's first sight is an event too: before, not during
+    expected = trail(postgres, tenant)
+    assert len(expected) > 5000
+    with RawConnection(unvalidated_server.port) as connection:
+        connection.send(export_request(tenant).encode())
+        reply = HTTPResponse(connection.sock)
+        reply.begin()
+        headers = {name.lower(): value for name, value in reply.getheaders()}
+        body = reply.read()
+    assert reply.status == 200
+    assert headers["content-type"].startswith(NDJSON)
+    assert headers.get("transfer-encoding") == "chunked" and "content-length" not in headers  # streamed
+    exported = [json.loads(line) for line in body.decode().splitlines()]
+    assert [(event["sequence"], event["id"]) for event in exported] == expected  # all, newest first, each once
+    assert {event["customer_id"] for event in exported} == {tenant.customer_id}
+
+
+def test_an_export_holds_no_transaction_while_the_client_reads_and_is_the_trail_as_it_began(
+    postgres, unvalidated_server, tenant: Tenant
+):
+    # Some 20 MB: far more than socket buffers and the server's queue of chunks hold while the client does not read.
+    add_events(postgres, tenant, 5000, size=4000)
+    tenant.api().get("/v1/users/me").raise_for_status()  # the caller's first sight is an event too: before, not during
+    expected = trail(postgres, tenant)
+    with RawConnection(unvalidated_server.port) as connection:
+        connection.send(export_request(tenant).encode())
+        reply = HTTPResponse(connection.sock)
+        reply.begin()
+        first = reply.read(4096)
+        time.sleep(1)  # the server is now blocked on sending, mid-export
+        with superuser(postgres) as observer:
+            open_transactions = observer.execute(
+                "select count(*) from pg_stat_activity where datname = 'exitus_test' and usename = %s"
+                " and xact_start is not null",
+                (SERVICE_LOGIN,),
+            ).fetchone()[0]
+        tenant.create_project("appended while exporting")  # in a transaction of its own: not in the export
+        body = first + reply.read()
+    assert open_transactions == 0
+    exported = [json.loads(line) for line in body.decode().splitlines()]
+    assert [(event["sequence"], event["id"]) for event in exported] == expected
+    assert len(trail(postgres, tenant)) == len(expected) + 1
+
+
+def test_an_export_failing_midway_ends_incomplete_never_as_a_shorter_export(
+    postgres, unvalidated_server, tenant: Tenant, monkeypatch
+):
+    add_events(postgres, tenant, 2500)  # three batches: the first is read in the request's transaction
+
+    def failing(self, customer_id):
+        def open_transaction():
+            raise psycopg.OperationalError("the database went away")
+
+        return open_transaction
+
+    monkeypatch.setattr(RequestScope, "later_transactions", failing)
+    with RawConnection(unvalidated_server.port) as connection:
+        connection.send(export_request(tenant).encode())
+        reply = HTTPResponse(connection.sock)
+        reply.begin()
+        assert reply.status == 200
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            reply.read()
+    assert cut.value.partial.count(b"\n") == 1000  # the first batch, then no final chunk
 
 
 def test_pages_follow_the_link_header_with_the_filters_kept(tenant: Tenant):

@@ -15,10 +15,11 @@ import httpx
 import psycopg
 import pytest
 import structlog
+from sqlalchemy.engine import make_url
 
 from bench.stack import ROOT
 from exitus.dev import default_data_dir
-from exitus.dev.postgres import LocalPostgres, free_port
+from exitus.dev.postgres import APP_ROLE, SERVICE_LOGIN, LocalPostgres, free_port
 from exitus.dev.stack import prepare_local_stack
 from exitus.logs import configure_logging
 from tests.conftest import RunningServer
@@ -44,11 +45,14 @@ def test_local_stack_serves_the_api_with_the_printed_token(workdir):
         assert projects.status_code == 200
         me = httpx.get(f"{server.url}/v1/users/me", headers=headers).json()
         assert me["sub"] == "local-developer"
+        # served as deployments are, by the service's own login; the banner's URL is the owner's, for migrations
+        assert make_url(stack.config.database_url).username == SERVICE_LOGIN
+        assert make_url(database).username == APP_ROLE
         # a second start reuses the demo customer instead of failing on its unique name
         again = prepare_local_stack(
             data_dir,
             {
-                "PGDATASOURCE": stack.config.database_url,
+                "PGDATASOURCE": database,
                 "OPENID_PROVIDER_URL": stack.config.openid_provider_url,
                 "OAUTH_CLIENT_ID": "exitus-local",
             },

@@ -1,0 +1,4 @@
+-- Reverts 0009.service-login.sql: nothing to undo in this database. The login and its membership stay: role names
+-- and memberships are cluster-wide, and other databases of the cluster may serve through them. It owns nothing and
+-- holds no privilege of its own; 0005.audit's rollback drops exitus_service, and the membership with it, once no
+-- database of the cluster grants that role anything.
