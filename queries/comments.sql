@@ -20,9 +20,11 @@ values (:customer_id, :project_id, :issue_id, :content, :author)
 returning id, issue_id, content, author, version, created_at, updated_at
 
 -- :name update_comment :one
--- :doc Replaces a comment's content if `version` is current; no row means unknown id or stale version.
+-- :doc Replaces a comment's content if `version` is current and is one `if_match` lists (null: any); no row means
+-- :doc unknown id or stale version.
 update comments
 set content = :content, version = version + 1, updated_at = now()
 where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id and id = :id
   and version = :version
+  and (cast(:if_match as integer[]) is null or version = any(cast(:if_match as integer[])))
 returning id, issue_id, content, author, version, created_at, updated_at

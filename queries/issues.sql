@@ -27,13 +27,15 @@ returning id, project_id, subject, content, severity, category, labels, state, r
           version, created_at, updated_at
 
 -- :name update_issue :one
--- :doc Replaces an issue's fields if `version` is current (a null state keeps the state); no row means unknown id or
--- :doc stale version. `previous_state` is the state before the update (the sub-select sees the row as it was).
+-- :doc Replaces an issue's fields if `version` is current and is one `if_match` lists (null: any; a null state keeps
+-- :doc the state); no row means unknown id or stale version. `previous_state` is the state before the update (the
+-- :doc sub-select sees the row as it was).
 update issues
 set subject = :subject, content = :content, severity = :severity, category = :category, labels = :labels,
     state = coalesce(cast(:state as text), state), assignee = :assignee, version = version + 1, updated_at = now()
 from (select state as previous_state from issues
       where customer_id = :customer_id and project_id = :project_id and id = :id) as old_row
 where customer_id = :customer_id and project_id = :project_id and id = :id and version = :version
+  and (cast(:if_match as integer[]) is null or version = any(cast(:if_match as integer[])))
 returning id, project_id, subject, content, severity, category, labels, state, reporter, assignee,
           version, created_at, updated_at, old_row.previous_state

@@ -21,7 +21,14 @@ from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
 AUDIT_TABLES = {"audit_events", "audit_chains"}
-ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans", "0004.label-limits", "0005.audit"]
+ALL = [
+    "0001.schema",
+    "0002.row-level-security",
+    "0003.search-plans",
+    "0004.label-limits",
+    "0005.audit",
+    "0008.idempotency",
+]
 NEWEST_FIRST = list(reversed(ALL))
 
 
@@ -104,8 +111,11 @@ def constraint_exists(url: str, name: str) -> bool:
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
     assert public_tables(fresh_url) >= AUDIT_TABLES
-    assert migrations.down(fresh_url) == ["0005.audit"]  # one step: the newest only
+    assert "idempotency_keys" in public_tables(fresh_url)
+    assert migrations.down(fresh_url) == ["0008.idempotency"]  # one step: the newest only
     assert applied_ids(fresh_url) == ALL[:-1]
+    assert "idempotency_keys" not in public_tables(fresh_url)
+    assert migrations.down(fresh_url) == ["0005.audit"]
     assert AUDIT_TABLES.isdisjoint(public_tables(fresh_url))
     assert constraint_exists(fresh_url, "projects_label_length")
     assert migrations.down(fresh_url) == ["0004.label-limits"]
@@ -119,7 +129,7 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     assert row_security(fresh_url, "projects") is True
     assert migrations.down(fresh_url) == ["0002.row-level-security"]
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL) - 4) == NEWEST_FIRST[4:]
+    assert migrations.down(fresh_url, steps=len(ALL) - 5) == NEWEST_FIRST[5:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]

@@ -1,10 +1,10 @@
 """Issues of a project. The caller is the reporter; the assignee must be a user of the same customer."""
 
-from exitus import audit, metrics
+from exitus import audit, conditional, metrics
 from exitus.api import audit as audit_api
 from exitus.api import page, projects
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import NotFound
 from exitus.request_scope import current
 
 
@@ -47,6 +47,7 @@ def get_issue(project_id, id):
 
 def update_issue(project_id, id, body):
     scope = current()
+    if_match = conditional.if_match_versions(id)
     row = scope.queries.update_issue(
         customer_id=scope.tenant,
         project_id=project_id,
@@ -59,10 +60,10 @@ def update_issue(project_id, id, body):
         state=body.get("state"),  # None keeps the current state
         assignee=body.get("assignee"),
         version=body["version"],
+        if_match=if_match,
     )
     if row is None:
-        get_issue(project_id, id)
-        raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
+        conditional.refuse_write(get_issue(project_id, id), if_match, body["version"], "issue")
     if row.pop("previous_state") != row["state"]:
         scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
     return row
