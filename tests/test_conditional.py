@@ -4,6 +4,7 @@ updates in the write's own statement (412), and the body's version still answers
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import threading
 from collections.abc import Callable
@@ -12,7 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
+from exitus.resources import SPEC_FILE
 from tests.conftest import Api, Tenant, assert_problem
 
 NEW_ISSUE = {"subject": "S", "content": "C", "severity": "low", "category": "bug", "labels": []}
@@ -230,3 +233,52 @@ def test_fifty_concurrent_updates_of_one_version_let_exactly_one_win(tenant: Ten
     assert final == winner.json() and final["version"] == 2
     events = tenant.api().get("/v1/audit-events", params={"resource_id": project["id"], "action": "project.updated"})
     assert len(events.json()["events"]) == 1  # one change, one audit event
+
+
+# -- the spec declares it everywhere ---------------------------------------------------------------------------------
+
+SPEC = yaml.safe_load(SPEC_FILE.read_text())
+
+
+def resolved(node: dict) -> dict:
+    while "$ref" in node:
+        target = SPEC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def operations():
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                parameters = [resolved(p) for p in [*item.get("parameters", []), *operation.get("parameters", [])]]
+                headers = {p["name"] for p in parameters if p["in"] == "header"}
+                yield method, path, operation, headers
+
+
+def versioned_response(response: dict) -> bool:
+    """A response whose body is one resource with an id and a version."""
+    schema = resolved(response).get("content", {}).get("application/json", {}).get("schema")
+    return schema is not None and {"id", "version"} <= set(resolved(schema).get("properties", {}))
+
+
+def test_the_spec_declares_the_headers_on_every_operation_they_belong_to():
+    """What the seam does is driven by these declarations (exitus/request_scope.py: OperationTraits)."""
+    seen = collections.Counter()
+    for method, path, operation, headers in operations():
+        for status, response in operation["responses"].items():
+            if versioned_response(response):
+                assert "ETag" in resolved(response).get("headers", {}), (method, path, status)
+                seen["etag"] += 1
+        if method == "post":
+            assert "Idempotency-Key" in headers, path
+            seen["post"] += 1
+        if method == "put" and versioned_response(operation["responses"]["200"]):
+            assert "If-Match" in headers and "412" in operation["responses"], path
+            seen["put"] += 1
+        if method == "get" and versioned_response(operation["responses"]["200"]):
+            assert "If-None-Match" in headers and "304" in operation["responses"], path
+            seen["get"] += 1
+    assert seen == {"etag": 14, "post": 4, "put": 4, "get": 6}
