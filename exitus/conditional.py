@@ -25,8 +25,8 @@ from exitus.errors import PreconditionFailed, VersionConflict
 # Read responses that carry an ETag: clients may keep them, but must ask again (cheaply, If-None-Match) before use;
 # shared caches must not keep them at all (they are one customer's).
 READ_CACHE_CONTROL = "private, no-cache"
-# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3). The spec's
-# header patterns refuse anything else with 400 before a handler runs.
+# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3). What is not an
+# entity tag in a field value names nothing: If-None-Match then matches nothing (200), If-Match nothing (412).
 _ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 _VERSION = re.compile(r"[0-9]{1,9}")  # the version column is an integer
 
