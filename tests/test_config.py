@@ -385,3 +385,12 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused():
     error = config_error({**DB, **OIDC, "TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
     assert error.variable == "TRUSTED_PROXIES"
     assert "'proxy.internal' is not an IP address or network" in str(error)
+
+
+def test_idempotency_keys_live_a_day_unless_configured_within_a_second_and_thirty_days():
+    assert Config.from_env({**DB, **OIDC}).idempotency_key_ttl_seconds == 86_400
+    assert Config.from_env({**DB, **OIDC, "IDEMPOTENCY_KEY_TTL_SECONDS": "600"}).idempotency_key_ttl_seconds == 600
+    for bad in ("0", "2592001", "a day"):
+        assert (
+            config_error({**DB, **OIDC, "IDEMPOTENCY_KEY_TTL_SECONDS": bad}).variable == "IDEMPOTENCY_KEY_TTL_SECONDS"
+        )
