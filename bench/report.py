@@ -35,6 +35,10 @@ RATIOS = (
     ("get_issue / reference, CPU per request", "get_issue", "reference", "server_cpu_ms_per_request"),
     ("get_issue / reference, p99", "get_issue", "reference", "p99_ms"),
     ("post_issue / get_issue, req/s", "post_issue", "get_issue", "requests_per_second"),
+    ("post_issue_keyed / post_issue, req/s", "post_issue_keyed", "post_issue", "requests_per_second"),
+    ("post_issue_keyed / post_issue, CPU per request", "post_issue_keyed", "post_issue", "server_cpu_ms_per_request"),
+    ("post_issue_keyed / post_issue, PostgreSQL CPU", "post_issue_keyed", "post_issue", "postgres_cpu_ms_per_request"),
+    ("post_issue_keyed / post_issue, p99", "post_issue_keyed", "post_issue", "p99_ms"),
 )
 SIZE_SCENARIOS = ("get_issue", "list_first", "list_deep", "search_rare", "search_common")
 

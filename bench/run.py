@@ -68,6 +68,7 @@ SCENARIOS = (
     Scenario("search_rare", "exitus", "search_rare", "GET issues?q=<rare term>"),
     Scenario("search_common", "exitus", "search_common", "GET issues?q=<common term>"),
     Scenario("post_issue", "exitus", "post_issue", "POST issue"),
+    Scenario("post_issue_keyed", "exitus", "post_issue_keyed", "POST issue with a new Idempotency-Key"),
     Scenario("put_issue", "exitus", "put_issue", "PUT issue (current version)"),
     Scenario("post_comment", "exitus", "post_comment", "POST comment"),
     Scenario("mix", "exitus", "mix", "mix: 90 % reads, 10 % writes"),

@@ -78,7 +78,14 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
     spec = load_spec(config)
     app.add_api(
         spec,
-        resolver=Resolver(function_resolver=scoped_resolver(database, config.tenant_claim)),
+        resolver=Resolver(
+            function_resolver=scoped_resolver(
+                database,
+                config.tenant_claim,
+                spec=spec,
+                idempotency_key_ttl_seconds=config.idempotency_key_ttl_seconds,
+            )
+        ),
         strict_validation=True,
         validate_responses=validate_responses,
         validator_map={**VALIDATORS, **BODY_VALIDATORS},

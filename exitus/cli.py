@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--yes", action="store_true", help="with down: do not ask for confirmation")
     migrate.set_defaults(run=_migrate)
 
+    prune = commands.add_parser(
+        "prune-idempotency-keys",
+        help="remove expired Idempotency-Keys that no later POST of their customer removed (run it e.g. hourly)",
+    )
+    prune.set_defaults(run=_prune_idempotency_keys)
+
     issuer = commands.add_parser("dev-issuer", help="serve a development OpenID issuer on 127.0.0.1")
     issuer.add_argument("--port", type=int, default=ISSUER_PORT)
     issuer.add_argument("--key-dir", type=Path, help="default: .data/dev-issuer in the checkout (as make run's)")
@@ -104,6 +110,19 @@ def _migrate(args: argparse.Namespace) -> int:
     except migrations.MigrationRefused as refused:
         print(f"exitus: migrate {args.direction}: {refused}; nothing changed", file=sys.stderr)
         return 2
+    return 0
+
+
+def _prune_idempotency_keys(_args: argparse.Namespace) -> int:
+    from exitus.db import Database
+    from exitus.idempotency import prune_expired
+
+    database = Database(Config.from_env(need_oidc=False))
+    try:
+        removed = prune_expired(database)
+    finally:
+        database.close()
+    print(f"removed {removed} expired idempotency key(s)")
     return 0
 
 

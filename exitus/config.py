@@ -55,6 +55,7 @@ ENV_VARS = (
     "JWKS_MIN_REFRESH_SECONDS",
     "JWKS_MAX_AGE_SECONDS",
     "TRUSTED_PROXIES",
+    "IDEMPOTENCY_KEY_TTL_SECONDS",
 )
 
 
@@ -102,6 +103,8 @@ class Config:
     prometheus_multiproc_dir: str = ""
     # Peers whose X-Forwarded-For names the client (exitus/client.py); none by default
     trusted_proxies: tuple[str, ...] = ()
+    # How long a POST's Idempotency-Key and its stored response are kept (exitus/idempotency.py)
+    idempotency_key_ttl_seconds: int = 86_400
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_oidc: bool = True) -> Config:
@@ -140,6 +143,9 @@ class Config:
             shutdown_timeout_seconds=_parse_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 20, minimum=0, maximum=3600),
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
             trusted_proxies=_parse_trusted_proxies(env),
+            idempotency_key_ttl_seconds=_parse_int(
+                env, "IDEMPOTENCY_KEY_TTL_SECONDS", 86_400, minimum=1, maximum=30 * 86_400
+            ),
         )
         if config.max_connections <= config.max_concurrency:
             # Beyond MAX_CONNECTIONS uvicorn answers a bare text 503: the clients beyond MAX_CONCURRENCY must still

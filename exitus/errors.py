@@ -84,6 +84,35 @@ class IllegalTransition(Conflict):
     problem_type = "illegal-transition"
 
 
+class VersionConflict(Conflict):
+    """The body's `version` is not the resource's current one: it was changed since the client read it."""
+
+    problem_type = "version-conflict"
+
+
+class IdempotencyKeyInFlight(Conflict):
+    """Another request with the same Idempotency-Key has not completed yet: retry after Retry-After."""
+
+    problem_type = "idempotency-key-in-flight"
+
+    def __init__(self, detail: str, *, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class PreconditionFailed(ExitusError):
+    """An `If-Match` names no current representation of the resource (RFC 9110 §13.1.1)."""
+
+    status = 412
+    problem_type = "precondition-failed"
+
+
+class IdempotencyKeyReused(ExitusError):
+    """The Idempotency-Key was first used with another request (another method, path, body or caller)."""
+
+    status = 422
+    problem_type = "idempotency-key-reused"
+
+
 class RequestTimeout(ExitusError):
     """The body did not arrive in time; the connection is closed, its unread rest cannot be told from a next request."""
 

@@ -6,6 +6,11 @@ operation the wrapper runs the handler in one transaction (exitus.db.Database.ru
 process for an unchanged caller: KnownCallers), and makes a `RequestScope` available to the handler through
 `current()`. Handlers never thread identity or connections through their arguments; later concerns
 (metrics, audit, tracing) attach here.
+
+What the spec declares of an operation is done here for every operation that declares it (`OperationTraits`): an
+`ETag` response header is set from the resource's id and version, an `If-None-Match` parameter answers 304 when it
+matches (exitus/conditional.py), and an `Idempotency-Key` parameter makes a POST happen once per customer and key,
+its response stored in the request's transaction and replayed to retries (exitus/idempotency.py).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from connexion.context import context as connexion_context
 from connexion.context import scope as asgi_scope
 from opentelemetry import trace
 
+from exitus import conditional, idempotency
 from exitus.api import handler as find_handler
 from exitus.client import client_ip, user_agent
 from exitus.db import Database, RequestContext
@@ -94,18 +100,68 @@ def current() -> RequestScope:
     return _current.get()
 
 
-def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Callable]:
-    """A Connexion function resolver: finds the handler named by `operationId` and wraps it in the scope."""
+@dataclass(frozen=True)
+class OperationTraits:
+    """What the spec declares of one operation that the seam does for it."""
+
+    etag_statuses: frozenset[int] = frozenset()  # responses that declare an ETag header
+    conditional_read: bool = False  # declares the If-None-Match parameter
+    idempotent: bool = False  # declares the Idempotency-Key parameter
+
+    @classmethod
+    def of_spec(cls, spec: Mapping[str, Any]) -> dict[str, OperationTraits]:
+        """Every operation's traits, by operationId."""
+        traits = {}
+        for item in spec.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                declared = [*item.get("parameters", []), *operation.get("parameters", [])]
+                parameters = [_resolved(spec, parameter) for parameter in declared]
+                headers = {p["name"].lower() for p in parameters if p.get("in") == "header"}
+                etag_statuses = frozenset(
+                    int(status)
+                    for status, response in operation.get("responses", {}).items()
+                    if status.isdigit() and "ETag" in _resolved(spec, response).get("headers", {})
+                )
+                traits[operation["operationId"]] = cls(
+                    etag_statuses, "if-none-match" in headers, "idempotency-key" in headers
+                )
+        return traits
+
+
+def _resolved(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A spec object, its local `$ref` followed."""
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def scoped_resolver(
+    database: Database,
+    tenant_claim: str,
+    *,
+    spec: Mapping[str, Any] | None = None,
+    idempotency_key_ttl_seconds: int = 86_400,
+) -> Callable[[str], Callable]:
+    """A Connexion function resolver: finds the handler named by `operationId` and wraps it in the scope. `spec`:
+    the spec as served, for what the seam does per operation (OperationTraits)."""
     known_callers = KnownCallers()
+    all_traits = OperationTraits.of_spec(spec or {})
 
     def resolve(operation_id: str) -> Callable:
         handler = find_handler(operation_id)
+        traits = all_traits.get(operation_id, OperationTraits())
 
         @functools.wraps(handler)  # Connexion reads the handler's parameters through __wrapped__
         def in_scope(*args: Any, **kwargs: Any) -> Any:
             token_info = connexion_context.get("token_info")
             if token_info is None:  # a public operation (health): no identity, no transaction
-                return _call(handler, RequestScope(database.queries, None, request_id_var.get()), args, kwargs)
+                scope = RequestScope(database.queries, None, request_id_var.get())
+                return _as_json(_call(handler, scope, args, kwargs))
             caller = Caller.from_token(token_info, tenant_claim)
 
             context = caller.context(request_id_var.get())
@@ -116,22 +172,31 @@ def scoped_resolver(database: Database, tenant_claim: str) -> Callable[[str], Ca
                 scope = RequestScope(queries, identity, request_id_var.get(), _database=database, _context=context)
                 if identity.user_id is not None:
                     scope.after_commit(functools.partial(known_callers.remember, caller, identity.user_id))
-                return _call(handler, scope, args, kwargs), scope
+                claim = None
+                if traits.idempotent:
+                    claim = idempotency.claim(queries, identity, kwargs.get("body"), idempotency_key_ttl_seconds)
+                    if claim is not None and claim.replay is not None:
+                        return claim.replay, scope
+                result = _conditional(traits, _call(handler, scope, args, kwargs))
+                if claim is not None and 200 <= result[1] < 300:
+                    claim.store(*result)
+                return result, scope
 
             result, scope = database.run(serve, context=context)
             for action in scope._after_commit:
                 action()
-            return result
+            return _as_json(result)
 
         return in_scope
 
     return resolve
 
 
-def _call(handler: Callable, scope: RequestScope, args: tuple, kwargs: dict) -> Any:
+def _call(handler: Callable, scope: RequestScope, args: tuple, kwargs: dict) -> tuple[Any, int, dict[str, str]]:
+    """The handler's answer as `(body, status, headers)`: handlers return `body` or `(body, status[, headers])`."""
     token = _current.set(scope)
     try:
-        return _as_json(handler(*args, **kwargs))
+        result = handler(*args, **kwargs)
     except psycopg.errors.IntegrityError as error:
         domain_error = from_integrity_error(error)
         if domain_error is None:
@@ -139,14 +204,29 @@ def _call(handler: Callable, scope: RequestScope, args: tuple, kwargs: dict) -> 
         raise domain_error from None
     finally:
         _current.reset(token)
+    return result if isinstance(result, tuple) and len(result) == 3 else (*_pair(result), {})
 
 
-def _as_json(result: Any) -> tuple[Any, int, dict[str, str]]:
-    """Handlers return `body` or `(body, status[, headers])`. The spec declares problem+json for errors beside
-    application/json for successes, so Connexion cannot guess: name the content type here, once (connexion #1956),
-    unless the handler named another (an export)."""
-    body, status, headers = result if isinstance(result, tuple) and len(result) == 3 else (*_pair(result), {})
-    if status == 204:  # no content: no content type either
+def _conditional(traits: OperationTraits, result: tuple[Any, int, dict[str, str]]) -> tuple[Any, int, dict[str, str]]:
+    """The resource's ETag where the spec declares one; 304 Not Modified (no body) when If-None-Match names it."""
+    body, status, headers = result
+    if status not in traits.etag_statuses:
+        return result
+    tag = conditional.etag(body)
+    headers = {**headers, "ETag": tag}
+    if traits.conditional_read:
+        headers["Cache-Control"] = conditional.READ_CACHE_CONTROL
+        if status == 200 and conditional.not_modified(tag):
+            return None, 304, headers  # the same validator and cache headers as the 200 (RFC 9110 §15.4.5)
+    return body, status, headers
+
+
+def _as_json(result: tuple[Any, int, dict[str, str]]) -> tuple[Any, int, dict[str, str]]:
+    """The spec declares problem+json for errors beside application/json for successes, so Connexion cannot guess:
+    name the content type here, once (connexion #1956), unless the handler named another (an export). (A 304 has
+    none: werkzeug drops it with the other content headers; a 204 has no content, so no content type either.)"""
+    body, status, headers = result
+    if status == 204:
         return body, status, headers
     return body, status, {"Content-Type": "application/json", **headers}
 

@@ -3,7 +3,7 @@
 -- holds against arbitrary SQL too: the session may leave exitus_service only for the login itself, which can do
 -- nothing (NOINHERIT: exitus_service's privileges are not its own), and can become no other role. With one database
 -- URL (the migrating role serves too) nothing changes: see .envrc.example.
--- depends: 0006.tracker
+-- depends: 0008.idempotency
 
 -- Role names are cluster-wide: created once, by whichever database migrates first. No password: with password
 -- authentication nobody can log in as it until one is set (on RDS the secret's rotation sets it; the multi-user

@@ -26,10 +26,11 @@ values (:customer_id, :project_id, :issue_id, :content, :author)
 returning id
 
 -- :name update_comment :one
--- :doc Replaces a comment's content if `version` is current; returns its id; no row means an unknown id or a stale
--- :doc version.
+-- :doc Replaces a comment's content if `version` is current and is one `if_match` lists (null: any); returns its id;
+-- :doc no row means unknown id or stale version.
 update comments
 set content = :content, version = version + 1, updated_at = now()
 where customer_id = :customer_id and project_id = :project_id and issue_id = :issue_id and id = :id
   and version = :version
+  and (cast(:if_match as integer[]) is null or version = any(cast(:if_match as integer[])))
 returning id

@@ -52,9 +52,9 @@ values (:customer_id, :project_id, :subject, :content, :severity, :category, :la
 returning id
 
 -- :name update_issue :one
--- :doc Replaces an issue's fields if `version` is current and a changed state is a move the workflow allows (a null
--- :doc state keeps the state); no row means unknown id, stale version or illegal move. `previous_state` is the
--- :doc state before the update (the sub-select sees the row as it was).
+-- :doc Replaces an issue's fields if `version` is current and is one `if_match` lists (null: any), and a changed state
+-- :doc is a move the workflow allows (a null state keeps the state); no row means unknown id, stale version or
+-- :doc illegal move. `previous_state` is the state before the update (the sub-select sees the row as it was).
 update issues
 set subject = :subject, content = :content, severity = :severity, category = :category, labels = :labels,
     state = coalesce(cast(:state as text), state), assignee = :assignee, version = version + 1, updated_at = now()
@@ -63,6 +63,7 @@ from (select state as previous_state from issues
 where customer_id = :customer_id and project_id = :project_id and id = :id and version = :version
   and (cast(:state as text) is null or cast(:state as text) = state
        or cast(:state as text) = any(exitus_issue_next_states(state)))
+  and (cast(:if_match as integer[]) is null or version = any(cast(:if_match as integer[])))
 returning id, state, old_row.previous_state
 
 -- :name update_issue_state :one

@@ -20,9 +20,11 @@ values (:customer_id, :name, :description, :labels)
 returning id, name, description, labels, version, created_at, updated_at
 
 -- :name update_project :one
--- :doc Replaces a project's fields if `version` is current; no row means unknown id or stale version.
+-- :doc Replaces a project's fields if `version` is current and is one `if_match` lists (null: any); no row means
+-- :doc unknown id or stale version.
 update projects
 set name = :name, description = :description, labels = :labels,
     version = version + 1, updated_at = now()
 where customer_id = :customer_id and id = :id and version = :version
+  and (cast(:if_match as integer[]) is null or version = any(cast(:if_match as integer[])))
 returning id, name, description, labels, version, created_at, updated_at

@@ -217,14 +217,17 @@ def other_tenant(admin: Api, issuer: DevIssuer, http: httpx.Client) -> Tenant:
     return new_tenant(admin, issuer, http)
 
 
-def assert_problem(response: httpx.Response, status: int, detail_contains: str | None = None) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status (and, optionally, this text in its detail)."""
+def assert_problem(
+    response: httpx.Response, status: int, detail_contains: str | None = None, *, problem_type: str | None = None
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and, optionally, this text in its detail), of the type
+    `/problems/<problem_type>` (None: about:blank)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json"), response.headers
     body = response.json()
     assert body["status"] == status
     assert body["title"]
-    assert body["type"] == "about:blank"
+    assert body["type"] == (f"/problems/{problem_type}" if problem_type else "about:blank"), body
     if detail_contains is not None:
         assert detail_contains in body.get("detail", ""), body
     return body

@@ -56,6 +56,11 @@ def migrated_database(postgres: LocalPostgres, name: str) -> str:
     return url
 
 
+def key_of(customer_id: str, world: World) -> str:
+    """ "A" or "B": the world's name of a customer."""
+    return next(key for key, customer in world.customers.items() if customer.id == customer_id)
+
+
 def seed(connection: psycopg.Connection, database: str) -> World:
     """The two customers' data, written through the named queries on `connection` (committed)."""
     world = World(database, load_statements(database), {})
@@ -107,5 +112,19 @@ def seed(connection: psycopg.Connection, database: str) -> World:
                 author=customer.users["alice"],
             )
             customer.comments[project] = str(comment["id"])
+        # Idempotency keys: one both customers use, one only this customer uses, and one expired.
+        for key, ttl_seconds in (("same-key", 3600), (f"only-{key_of(customer_id, world)}", 3600), ("expired", -60)):
+            world.run(
+                connection,
+                "upsert_idempotency_key",
+                customer_id=customer_id,
+                key=key,
+                fingerprint=f"fingerprint of customer {key_of(customer_id, world)}",
+                status=201,
+                headers="{}",
+                body='{"needle": true}',
+                ttl_seconds=ttl_seconds,
+                prune=0,
+            )
     connection.commit()
     return world

@@ -32,6 +32,7 @@ NOT_TENANT_QUERIES = {
     "set_audited_customer": "an administrator's rebinding (tests/api/test_audit*.py)",
     "get_audit_head": "no parameter: the bound customer's chain head, through exitus_audit_head() (row-level security)",
     "list_next_states": "the workflow's rule for a state, the same for every customer (migrations/0006)",
+    "list_customer_ids": "customers' ids only, for operators' tools (exitus prune-idempotency-keys)",
 }
 
 CHECKS: dict[str, Callable[[World, psycopg.Connection], None]] = {}
@@ -123,8 +124,9 @@ def _(w: World, sql: psycopg.Connection) -> None:
 @checks("update_project")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
-    params = {"name": "renamed", "description": "", "labels": [], "version": 1}
+    params = {"name": "renamed", "description": "", "labels": [], "version": 1, "if_match": None}
     assert w.run(sql, "update_project", customer_id=a.id, id=b.projects["alpha"], **params) is None
+    assert w.run(sql, "update_project", customer_id=a.id, id=b.projects["alpha"], **{**params, "if_match": [1]}) is None
     assert sql.execute("select count(*) from projects where name = 'renamed'").fetchone()[0] == 0
     assert (
         str(w.run(sql, "update_project", customer_id=a.id, id=a.projects["alpha"], **params)["id"])
@@ -287,7 +289,7 @@ def _(w: World, sql: psycopg.Connection) -> None:
 @checks("update_issue")
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
-    fields = issue_fields(w, "A", subject="moved", version=1, state="closed")
+    fields = issue_fields(w, "A", subject="moved", version=1, state="closed", if_match=None)
     del fields["customer_id"], fields["project_id"], fields["reporter"]
     assert (
         w.run(sql, "update_issue", customer_id=a.id, project_id=a.projects["beta"], id=a.issues["alpha"], **fields)
@@ -387,13 +389,13 @@ def _(w: World, sql: psycopg.Connection) -> None:
     ):
         row = w.run(
             sql, "update_comment", customer_id=a.id, project_id=project_id, issue_id=issue_id, id=comment_id,
-            content="edited", version=1,
+            content="edited", version=1, if_match=[1],
         )  # fmt: skip
         assert row is None, (project_id, issue_id, comment_id)
     assert sql.execute("select count(*) from comments where content = 'edited'").fetchone()[0] == 0
     row = w.run(
         sql, "update_comment", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
-        id=a.comments["alpha"], content="edited", version=1,
+        id=a.comments["alpha"], content="edited", version=1, if_match=None,
     )  # fmt: skip
     assert str(row["id"]) == a.comments["alpha"]
     edited = sql.execute("select id from comments where content = 'edited'").fetchall()
@@ -456,12 +458,6 @@ def _(w: World, sql: psycopg.Connection) -> None:
     assert ids(searched) == {w.customers["B"].id}
 
 
-# After every check above has registered itself.
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_the_query_keeps_to_its_customer_and_parent(name: str, world: World, sql: psycopg.Connection):
-    CHECKS[name](world, sql)
-
-
 # -- audit events ---------------------------------------------------------------------------------------------------
 
 
@@ -494,3 +490,49 @@ def _(w: World, sql: psycopg.Connection) -> None:
     rows = audit_rows(w, sql, "list_issue_history", customer_id=a.id, project_id=project, issue_id=issue, after=0)
     assert {str(row["customer_id"]) for row in rows} == {a.id}
     assert all(issue in (str(row["resource_id"]), str(row["issue_id"])) for row in rows)
+
+
+# -- idempotency keys -----------------------------------------------------------------------------------------------
+
+
+def stored_keys(sql: psycopg.Connection) -> set[tuple[str, str, str]]:
+    rows = sql.execute("select customer_id, key, fingerprint from idempotency_keys").fetchall()
+    return {(str(customer_id), key, fingerprint) for customer_id, key, fingerprint in rows}
+
+
+@checks("get_idempotency_key")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a = w.customers["A"]
+    found = w.run(sql, "get_idempotency_key", customer_id=a.id, key="same-key")
+    assert (found["claimed"], found["fingerprint"]) == (True, "fingerprint of customer A")
+    missing = w.run(sql, "get_idempotency_key", customer_id=a.id, key="only-B")  # only the other customer's
+    assert (missing["claimed"], missing["fingerprint"]) == (True, None)
+    assert w.run(sql, "get_idempotency_key", customer_id=a.id, key="expired")["fingerprint"] is None
+
+
+@checks("upsert_idempotency_key")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    before = stored_keys(sql)
+    params = {"fingerprint": "new", "status": 201, "headers": "{}", "body": "{}", "ttl_seconds": 60, "prune": 10}
+    assert w.run(sql, "upsert_idempotency_key", customer_id=a.id, key="same-key", **params) is None  # A's is live
+    assert w.run(sql, "upsert_idempotency_key", customer_id=a.id, key="only-B", **params) is not None
+    # A's new key is A's alone; its expired key went in passing, B's stayed.
+    expected = (before | {(a.id, "only-B", "new")}) - {(a.id, "expired", "fingerprint of customer A")}
+    assert stored_keys(sql) == expected
+    assert (b.id, "expired", "fingerprint of customer B") in expected
+
+
+@checks("delete_expired_idempotency_keys")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    before = stored_keys(sql)
+    assert w.run(sql, "delete_expired_idempotency_keys", customer_id=a.id, limit=100) == 1
+    assert stored_keys(sql) == before - {(a.id, "expired", "fingerprint of customer A")}
+    assert (b.id, "expired", "fingerprint of customer B") in stored_keys(sql)
+
+
+# Last: after every check above has registered itself (the audit and idempotency checks too).
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_the_query_keeps_to_its_customer_and_parent(name: str, world: World, sql: psycopg.Connection):
+    CHECKS[name](world, sql)

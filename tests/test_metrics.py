@@ -140,7 +140,7 @@ def test_issue_and_comment_counters_count_committed_changes(http, tenant):
     assert renamed.status_code == 200, renamed.text
     assert "previous_state" not in renamed.json()
     stale = api.put(url, json={**fields, "state": "open", "version": issue["version"]})
-    assert_problem(stale, 409)  # rolled back: not a state change
+    assert_problem(stale, 409, problem_type="version-conflict")  # rolled back: not a state change
     rejected = api.post(f"/v1/projects/{project['id']}/issues", json={**fields, "assignee": str(uuid.uuid4())})
     assert rejected.status_code in (400, 404, 409, 422), rejected.text  # an unknown assignee creates nothing
     after = scrape(http)

@@ -28,6 +28,8 @@ ALL = [
     "0004.label-limits",
     "0005.audit",
     "0006.tracker",
+    "0007.list-indexes",
+    "0008.idempotency",
     "0009.service-login",
 ]
 NEWEST_FIRST = list(reversed(ALL))
@@ -113,6 +115,10 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
     assert migrations.down(fresh_url) == ["0009.service-login"]  # one step: the newest only
     assert applied_ids(fresh_url) == ALL[:-1]
+    assert "idempotency_keys" in public_tables(fresh_url)
+    assert migrations.down(fresh_url) == ["0008.idempotency"]
+    assert "idempotency_keys" not in public_tables(fresh_url)
+    assert migrations.down(fresh_url) == ["0007.list-indexes"]
     assert "issue_votes" in public_tables(fresh_url)
     assert migrations.down(fresh_url) == ["0006.tracker"]
     assert "issue_votes" not in public_tables(fresh_url)

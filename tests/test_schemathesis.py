@@ -89,6 +89,20 @@ def recorded_requests(report_dir: Path) -> dict[str, collections.Counter]:
     return outcomes
 
 
+def sent_headers(report_dir: Path) -> collections.Counter:
+    """How often each (header, status class) pair was recorded, for the conditional and idempotency headers."""
+    seen: collections.Counter = collections.Counter()
+    (report,) = report_dir.glob("*.ndjson")
+    for line in report.read_text().splitlines():
+        recorder = (json.loads(line).get("ScenarioFinished") or {}).get("recorder") or {}
+        for case_id, node in recorder.get("cases", {}).items():
+            response = (recorder["interactions"].get(case_id) or {}).get("response")
+            for header in node["value"].get("headers") or {}:
+                if response and header in ("If-None-Match", "If-Match", "Idempotency-Key"):
+                    seen[(header, response["status_code"] // 100)] += 1
+    return seen
+
+
 def test_schemathesis_finds_no_failures(server, tenant, issuer, tmp_path):
     token = issuer.token(
         scopes=ALL_SCOPES,
@@ -107,6 +121,10 @@ def test_schemathesis_finds_no_failures(server, tenant, issuer, tmp_path):
         assert any(token and 200 <= status < 300 for token, status in statuses), (operation, statuses)
         assert statuses[(False, 401)] and statuses[(True, 401)], (operation, statuses)  # no token; invalid token
         assert not any(not token and status < 400 for token, status in statuses), (operation, statuses)
+
+    headers = sent_headers(tmp_path)  # the new headers were fuzzed, and accepted when valid
+    for header in ("If-None-Match", "If-Match", "Idempotency-Key"):
+        assert headers[(header, 2)] and headers[(header, 4)], headers
 
     links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected / (\d+) total", output)
     assert links, output[-4000:]

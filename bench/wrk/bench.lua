@@ -79,6 +79,16 @@ scenarios.post_issue = function()
   return wrk.format("POST", issues_path(data.write_project), json_headers(), NEW_ISSUE)
 end
 
+-- POST issue with an Idempotency-Key, a new one each request (unique across runs and threads): what keeping the
+-- response for retries costs a write (exitus/idempotency.py).
+local keys_sent = 0
+scenarios.post_issue_keyed = function()
+  keys_sent = keys_sent + 1
+  local headers = json_headers()
+  headers["Idempotency-Key"] = string.format("bench-%d-%d-%d-%d", os.time(), index, keys_sent, math.random(1000000000))
+  return wrk.format("POST", issues_path(data.write_project), headers, NEW_ISSUE)
+end
+
 scenarios.post_comment = function()
   local issue = pick(data.put_issues)[1]
   return wrk.format("POST", issues_path(data.write_project) .. "/" .. issue .. "/comments", json_headers(),

@@ -1,9 +1,9 @@
 """Comments on an issue. The caller is the author."""
 
-from exitus import metrics
+from exitus import conditional, metrics
 from exitus.api import issues, page
 from exitus.db import like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import NotFound
 from exitus.request_scope import current
 
 
@@ -48,6 +48,7 @@ def get_comment(project_id, issue_id, id):
 
 def update_comment(project_id, issue_id, id, body):
     scope = current()
+    if_match = conditional.if_match_versions(id)
     row = scope.queries.update_comment(
         customer_id=scope.tenant,
         project_id=project_id,
@@ -55,8 +56,8 @@ def update_comment(project_id, issue_id, id, body):
         id=id,
         content=body["content"],
         version=body["version"],
+        if_match=if_match,
     )
     if row is None:
-        get_comment(project_id, issue_id, id)
-        raise Conflict("the comment was changed since version {}; read it again".format(body["version"]))
+        conditional.refuse_write(get_comment(project_id, issue_id, id), if_match, body["version"], "comment")
     return get_comment(project_id, issue_id, id)

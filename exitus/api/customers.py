@@ -2,9 +2,10 @@
 labels. Only administrators rename: names are unique across customers, so a tenant's rename would tell it whether
 another customer has the name (409 or not), and would let it take a name before its owner signs up."""
 
+from exitus import conditional
 from exitus.api import page
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, Forbidden, NotFound
+from exitus.errors import Forbidden, NotFound
 from exitus.request_scope import current
 
 
@@ -31,16 +32,17 @@ def update_customer(id, body):
     scope = current()
     if body["name"] != customer["name"] and not scope.identity.is_admin:
         raise Forbidden("only platform administrators may rename a customer")
-    queries = scope.queries
-    row = queries.update_customer(
+    if_match = conditional.if_match_versions(id)
+    row = scope.queries.update_customer(
         id=id,
         name=body["name"],
         description=body.get("description", ""),
         labels=array(body["labels"]),
         version=body["version"],
+        if_match=if_match,
     )
     if row is None:
-        raise Conflict("the customer was changed since version {}; read it again".format(body["version"]))
+        conditional.refuse_write(_visible_customer(id), if_match, body["version"], "customer")
     return row
 
 

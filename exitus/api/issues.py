@@ -1,11 +1,11 @@
 """Issues of a project. The caller is the reporter; the assignee must be a user of the same customer. An issue's state
 follows the workflow (migrations/0006: exitus_issue_next_states), whether moved by a transition or by an update."""
 
-from exitus import audit, metrics
+from exitus import audit, conditional, metrics
 from exitus.api import audit as audit_api
 from exitus.api import page, projects
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, IllegalTransition, NotFound
+from exitus.errors import IllegalTransition, NotFound
 from exitus.request_scope import current
 
 
@@ -61,6 +61,7 @@ def get_issue_by_number(project_id, number):
 
 def update_issue(project_id, id, body):
     scope = current()
+    if_match = conditional.if_match_versions(id)
     row = scope.queries.update_issue(
         customer_id=scope.tenant,
         project_id=project_id,
@@ -73,11 +74,12 @@ def update_issue(project_id, id, body):
         state=body.get("state"),  # None keeps the current state
         assignee=body.get("assignee"),
         version=body["version"],
+        if_match=if_match,
     )
     if row is None:
         issue = get_issue(project_id, id)
-        if issue["version"] != body["version"]:
-            raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
+        if issue["version"] != body["version"] or (if_match is not None and issue["version"] not in if_match):
+            conditional.refuse_write(issue, if_match, body["version"], "issue")
         _refuse_move(issue["state"], body.get("state"))
     if row["previous_state"] != row["state"]:
         scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)

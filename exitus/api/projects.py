@@ -1,8 +1,9 @@
 """Projects of the caller's customer."""
 
+from exitus import conditional
 from exitus.api import page
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import NotFound
 from exitus.request_scope import current
 
 
@@ -33,6 +34,7 @@ def get_project(id):
 
 def update_project(id, body):
     scope = current()
+    if_match = conditional.if_match_versions(id)
     row = scope.queries.update_project(
         customer_id=scope.tenant,
         id=id,
@@ -40,8 +42,8 @@ def update_project(id, body):
         description=body.get("description", ""),
         labels=array(body["labels"]),
         version=body["version"],
+        if_match=if_match,
     )
-    if row is None:
-        get_project(id)  # 404 when it does not exist; otherwise the version was stale
-        raise Conflict("the project was changed since version {}; read it again".format(body["version"]))
+    if row is None:  # 404 when it does not exist; otherwise a version was stale
+        conditional.refuse_write(get_project(id), if_match, body["version"], "project")
     return row

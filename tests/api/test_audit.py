@@ -169,7 +169,9 @@ def test_rolled_back_requests_record_nothing(tenant: Tenant):
     before = events(tenant)
     assert_problem(api.post("/v1/projects", json={"name": "ONCE", "labels": []}), 409)  # duplicate name
     stale = {"name": "x", "labels": [], "version": 7}
-    assert_problem(api.put(f"/v1/projects/{project['id']}", json=stale), 409)  # stale version
+    assert_problem(
+        api.put(f"/v1/projects/{project['id']}", json=stale), 409, problem_type="version-conflict"
+    )  # stale version
     # A new user's first request writes its user row, then fails: the user and its event go together.
     newcomer = tenant.api(subject=f"newcomer-{uuid.uuid4().hex}")
     unknown = {**NEW_ISSUE, "assignee": str(uuid.uuid4())}

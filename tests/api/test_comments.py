@@ -46,7 +46,7 @@ def test_update_and_conflict(tenant):
     assert updated.status_code == 200
     assert updated.json()["content"] == "edited"
     assert updated.json()["version"] == 2
-    assert_problem(api.put(url, json={"content": "again", "version": 1}), 409)
+    assert_problem(api.put(url, json={"content": "again", "version": 1}), 409, problem_type="version-conflict")
     assert api.get(url).json()["content"] == "edited"
 
 

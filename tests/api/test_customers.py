@@ -25,7 +25,9 @@ def test_admin_updates_with_versions(admin, tenant):
     renamed = admin.put(url, json={"name": f"{tenant.name} renamed", "labels": [], "version": 1})
     assert renamed.status_code == 200
     assert renamed.json()["version"] == 2
-    assert_problem(admin.put(url, json={"name": "stale", "labels": [], "version": 1}), 409)
+    assert_problem(
+        admin.put(url, json={"name": "stale", "labels": [], "version": 1}), 409, problem_type="version-conflict"
+    )
     assert admin.get(url).json()["name"] == f"{tenant.name} renamed"
     assert_problem(admin.put(f"/v1/customers/{uuid.uuid4()}", json={"name": "x", "labels": [], "version": 1}), 404)
 

@@ -71,7 +71,9 @@ def test_stale_issue_update_conflicts_and_changes_nothing(tenant):
     api = tenant.api()
     url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
     assert api.put(url, json={**NEW_ISSUE, "subject": "First", "version": 1}).status_code == 200
-    assert_problem(api.put(url, json={**NEW_ISSUE, "subject": "Second", "version": 1}), 409)
+    assert_problem(
+        api.put(url, json={**NEW_ISSUE, "subject": "Second", "version": 1}), 409, problem_type="version-conflict"
+    )
     assert api.get(url).json()["subject"] == "First"
 
 

@@ -77,7 +77,7 @@ def test_stale_version_conflicts_and_changes_nothing(tenant):
     api = tenant.api()
     assert api.put(f"/v1/projects/{project['id']}", json={"name": "V1", "labels": [], "version": 1}).status_code == 200
     stale = api.put(f"/v1/projects/{project['id']}", json={"name": "V2", "labels": [], "version": 1})
-    assert_problem(stale, 409, "version 1")
+    assert_problem(stale, 409, "version 1", problem_type="version-conflict")
     assert api.get(f"/v1/projects/{project['id']}").json()["name"] == "V1"
 
 
