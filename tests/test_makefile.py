@@ -143,3 +143,16 @@ def test_ci_only_calls_the_make_targets():
         if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))
     ]
     assert commands == ["make test", "make infra-test"]
+
+
+def test_the_readme_names_every_prerequisite_and_its_package():
+    listed = subprocess.run(
+        [ROOT / "tools" / "prerequisites", "--list"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Prerequisites") :]
+    section = section[: section.index("\n### ", 1)]
+    assert len(listed) >= len(TEST_TOOLS_ON_PATH) + 3  # + python3, its venv module, PostgreSQL
+    for row in listed:
+        tool, package, *_targets = row.split()
+        assert f"`{package}`" in section, f"README's prerequisites do not name {package} ({tool})"

@@ -92,7 +92,9 @@ class LocalPostgres:
                 )
             datadir = self._reachable(Path(os.path.abspath(datadir)))
         self.datadir = Path(datadir).resolve()
-        self.port_file = self.datadir.parent / (self.datadir.name + ".port")
+        # Beside the directory asked for, even when the cluster lives elsewhere: `.data/postgres.port` (README).
+        asked = Path(os.path.abspath(datadir))
+        self.port_file = asked.parent / (asked.name + ".port")
         if port is None:
             port = int(self.port_file.read_text()) if self.port_file.exists() else free_port()
         self.port = port

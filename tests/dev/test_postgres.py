@@ -148,6 +148,7 @@ def test_a_data_directory_in_a_private_directory_starts(workdir):
             assert asked.is_symlink() and cluster.datadir == asked.resolve()
             assert cluster.datadir.parent.parent == pg.RELOCATED
             assert cluster.datadir.parent.name.startswith("clone-")  # which clone, for a person looking there
+            assert cluster.port_file == asked.parent / "postgres.port"  # where the README says it is
         else:
             assert cluster.datadir == asked and not asked.is_symlink()
         again = LocalPostgres(asked)  # the next `make run`
