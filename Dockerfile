@@ -10,16 +10,20 @@ FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /src
+# A venv without pip or setuptools: the builder's pip installs into it, and neither ships in the runtime image.
+RUN python -m venv --without-pip /opt/exitus
+# The dependencies first, exactly the locked versions, hash-checked (`make lock` writes the file): this layer is
+# rebuilt only when the lock changes.
+COPY requirements/runtime.lock ./requirements/
+RUN pip --python /opt/exitus/bin/python install --require-hashes -r requirements/runtime.lock
 # Only what the wheel is built from: the package, and the spec, queries and migrations it carries as package data.
 COPY pyproject.toml README.md ./
 COPY exitus ./exitus
 COPY openapi ./openapi
 COPY queries ./queries
 COPY migrations ./migrations
-# A venv without pip or setuptools: the builder's pip installs into it, and neither ships in the runtime image.
-RUN python -m venv --without-pip /opt/exitus
 RUN pip wheel --no-deps --wheel-dir /wheels . \
- && pip --python /opt/exitus/bin/python install /wheels/exitus-*.whl
+ && pip --python /opt/exitus/bin/python install --no-deps /wheels/exitus-*.whl
 # The RDS CA bundle, for sslmode=verify-full (PGSSLMODE/PGSSLROOTCERT in infra/exitus_infra/exitus_stack.py). From AWS
 # over HTTPS at build time, unpinned because AWS adds CAs to it; inside the venv, so the runtime's one COPY takes it.
 ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /opt/exitus/share/rds-global-bundle.pem

@@ -181,7 +181,7 @@ def test_pool_exhaustion_is_a_503_and_is_counted(small_pool_server, tenant):
 def test_promtool_accepts_the_metric_names_and_help(http, tenant):
     tenant.create_issue(tenant.create_project()["id"])  # so that every family has samples
     promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: install the Debian package `prometheus` (.ci/run does)"
+    assert promtool, "promtool is missing: install the Debian package `prometheus` (`make test` installs it)"
     text = http.get("/metrics").text
     result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

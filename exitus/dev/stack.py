@@ -14,7 +14,7 @@ from exitus import migrations
 from exitus.config import Config, ConfigError, database_url_from_env
 from exitus.db import array
 from exitus.dev.issuer import ALL_SCOPES, DevIssuer, IssuerInUse
-from exitus.dev.postgres import SERVICE_LOGIN, LocalPostgres, PostgresNotInstalled
+from exitus.dev.postgres import SERVICE_LOGIN, LocalPostgres, LocalPostgresError
 
 DEMO_CUSTOMER = "Local demo"
 
@@ -135,7 +135,7 @@ def run_local_stack(data_dir: Path, *, issuer_port: int = 9400, environ: Mapping
         return 1
     try:
         stack = prepare_local_stack(data_dir, env, issuer_port=issuer_port)
-    except (StartFailed, PostgresNotInstalled, IssuerInUse) as error:
+    except (StartFailed, LocalPostgresError, IssuerInUse) as error:
         listener.close()
         print(f"exitus: make run: {error}", file=sys.stderr)
         return 1

@@ -19,7 +19,7 @@ RULES = yaml.safe_load((LOCAL / "alerts.yml").read_text(encoding="utf-8"))
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
     executable = shutil.which("promtool")
-    assert executable, "promtool is missing: install the Debian package `prometheus` (.ci/run does)"
+    assert executable, "promtool is missing: install the Debian package `prometheus` (`make test` installs it)"
     return subprocess.run([executable, *args], cwd=LOCAL, capture_output=True, text=True, check=False)
 
 

@@ -118,16 +118,19 @@ def test_both_stages_use_a_slim_python_311_base():
         assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", base), base
 
 
-def test_image_installs_this_projects_wheel_without_extras():
+def test_image_installs_the_locked_runtime_dependencies_then_this_projects_wheel_without_extras():
     commands = run_commands(BUILDER)
     wheel = [c for c in commands if c.startswith("pip wheel")]
     install = [c for c in commands if c.startswith("pip ") and " install " in c]
     assert wheel == ["pip wheel --no-deps --wheel-dir /wheels ."], "the builder builds this project's wheel"
-    (install_command,) = install
-    assert install_command.endswith(f" install /wheels/{PROJECT}-*.whl"), install_command
-    assert "[" not in install_command and " -e " not in install_command, "no dev extras, no editable install"
-    # The same project the Makefile installs for development (there with the dev extra, editable).
-    assert 'pip install --quiet -e ".[dev]"' in (REPO / "Makefile").read_text()
+    dependencies, project = install
+    assert dependencies.endswith(" install --require-hashes -r requirements/runtime.lock"), dependencies
+    assert project.endswith(f" install --no-deps /wheels/{PROJECT}-*.whl"), project
+    assert "[" not in project and " -e " not in project, "no dev extras, no editable install"
+    # The same project the Makefile installs for development (there from the dev lock, editable).
+    makefile = (REPO / "Makefile").read_text()
+    assert "pip install --quiet --require-hashes -r $(LOCK)" in makefile
+    assert "pip install --quiet --no-deps -e ." in makefile
     assert PYPROJECT["project"]["scripts"]["exitus"] == "exitus.cli:main"
 
 
@@ -137,7 +140,7 @@ def test_builder_copies_exactly_what_the_wheel_is_built_from():
         _, words = copy.flags_and_words()
         copied.update(Path(w).as_posix() for w in words[:-1])
     readme = PYPROJECT["project"]["readme"]
-    assert copied == {"pyproject.toml", readme, "exitus", *RESOURCE_DIRS}
+    assert copied == {"requirements/runtime.lock", "pyproject.toml", readme, "exitus", *RESOURCE_DIRS}
 
 
 def test_runtime_stage_copies_only_the_installed_virtualenv():
@@ -154,7 +157,7 @@ def test_dockerignore_keeps_local_state_out_and_what_the_build_needs_in():
         line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip()[:1] not in ("", "#")
     }
     assert {".git", ".venv", ".data", "node_modules", "infra", ".envrc"} <= ignored  # infra covers infra/cdk.out
-    needed = {"pyproject.toml", PYPROJECT["project"]["readme"], "exitus", *RESOURCE_DIRS}
+    needed = {"requirements", "pyproject.toml", PYPROJECT["project"]["readme"], "exitus", *RESOURCE_DIRS}
     assert not needed & ignored
 
 
@@ -187,17 +190,17 @@ def translate(command: str, paths: dict[str, Path]) -> list[str]:
     return tool + mapped
 
 
-def install_offline_first(install: list[str]) -> None:
-    """The Dockerfile's install, with dependencies from the wheelhouse; it is filled from the index only when
-    something is missing (first run, or a changed dependency)."""
+def install_offline_first(install: list[str], cwd: Path) -> None:
+    """The Dockerfile's install, with dependencies from the wheelhouse; it is filled from the index (with the same
+    arguments: the lock, hash-checked) only when something is missing (first run, or a changed lock)."""
     offline = [*install, "--no-index", "--find-links", str(WHEELHOUSE)]
-    if subprocess.run(offline, capture_output=True, check=False, timeout=600).returncode == 0:
+    if subprocess.run(offline, capture_output=True, check=False, timeout=600, cwd=cwd).returncode == 0:
         return
-    wheel = install[-1]
-    run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(WHEELHOUSE), wheel])
+    what = install[install.index("install") + 1 :]
+    run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(WHEELHOUSE), *what], cwd=cwd)
     for stale in WHEELHOUSE.glob(f"{PROJECT}-*.whl"):
         stale.unlink()  # the project's own wheel is always the fresh build, never a cached one
-    run(offline)
+    run(offline, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -214,13 +217,14 @@ def built_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltImage
             if origin.is_dir():
                 shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             else:
+                (source / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(origin, source / name)
     paths = {"/wheels": root / "wheels", venv_dir(): root / "venv"}
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
     for command in run_commands(BUILDER):
         argv = translate(command, paths)
         if " install " in command:
-            install_offline_first(argv)
+            install_offline_first(argv, cwd=source)
         else:
             run(argv, cwd=source)
     (wheel,) = (root / "wheels").glob(f"{PROJECT}-*.whl")

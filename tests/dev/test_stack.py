@@ -224,3 +224,18 @@ def test_dev_tools_find_the_checkout_data_directory_from_any_directory(tmp_path)
         missing = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
         assert missing.returncode == 1
         assert f"no dev issuer state in {key_dir}" in missing.stderr
+
+
+def test_make_run_with_a_database_that_cannot_start_says_why_in_one_line_and_leaves_nothing_running(workdir):
+    data_dir = workdir / "postgres-refuses"
+    (data_dir / "postgres").mkdir(parents=True)
+    (data_dir / "postgres" / "left-behind").write_text("not a cluster\n")
+    issuer_port = free_port()
+    result = _dev_up(data_dir, "--issuer-port", str(issuer_port), ADDR=f"127.0.0.1:{free_port()}")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"exitus: make run: PostgreSQL's initdb failed for {data_dir / 'postgres'} (exit 1): ")
+    assert "exists but is not empty" in line and line.endswith("and run again"), line
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", issuer_port))  # the dev issuer it had started is gone
