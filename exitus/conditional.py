@@ -1,9 +1,13 @@
-"""Conditional requests (RFC 9110 §8.8.3, §13): strong entity tags from a resource's id and version, `If-None-Match`
-on reads, `If-Match` on writes.
+"""Conditional requests (RFC 9110 §8.8.3, §13): strong entity tags from a resource's id, version and representation,
+`If-None-Match` on reads, `If-Match` on writes.
 
-Every change of a versioned resource bumps its version (each UPDATE of queries/; a user's when its profile changes),
-and nothing else changes its representation, so `"<id>.<version>"` is a strong validator. The request seam
-(exitus/request_scope.py) sets `ETag` on every response whose spec declares that header, and answers an operation
+Every write of a versioned resource bumps its version (each UPDATE of queries/; a user's when its profile changes).
+Some of a representation changes without a write of the resource itself: an issue's `votes` and the caller's `voted`,
+the name of an embedded user. So the tag is `"<id>.<version>.<digest>"`, the digest a hash of the representation as
+served: a strong validator (any change of the representation changes it). If-Match guards writes, which are
+versioned: it compares the id and version (the digest covers no field a write of the resource could lose).
+
+The request seam (exitus/request_scope.py) sets `ETag` on every response whose spec declares that header, and answers an operation
 that declares the `If-None-Match` parameter with 304 when the tag matches (`not_modified`).
 
 `If-Match` must be checked by the write itself, or two racing writers could both pass it: a handler passes
@@ -14,6 +18,8 @@ that declares the `If-None-Match` parameter with 304 when the tag matches (`not_
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -28,12 +34,13 @@ READ_CACHE_CONTROL = "private, no-cache"
 # entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3). What is not an
 # entity tag in a field value names nothing: If-None-Match then matches nothing (200), If-Match nothing (412).
 _ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
-_VERSION = re.compile(r"[0-9]{1,9}")  # the version column is an integer
+_VERSION = re.compile(r"([0-9]{1,9})(?:\.[0-9a-f]{16})?")  # the version column is an integer; then the digest
 
 
 def etag(row: Mapping[str, Any]) -> str:
-    """The strong entity tag of a versioned resource's current representation."""
-    return f'"{row["id"]}.{row["version"]}"'
+    """The strong entity tag of a versioned resource's current representation (`row`, as it will be served)."""
+    served = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return f'"{row["id"]}.{row["version"]}.{hashlib.sha256(served).hexdigest()[:16]}"'
 
 
 def request_header(name: bytes) -> str | None:
@@ -69,11 +76,10 @@ def if_match_versions(resource_id: str) -> list[int] | None:
     if tags is None:
         return None
     prefix = f"{resource_id.lower()}."
-    return [
-        int(opaque[len(prefix) :])
-        for weak, opaque in tags
-        if not weak and opaque.startswith(prefix) and _VERSION.fullmatch(opaque[len(prefix) :])
-    ]
+    versions = (
+        _VERSION.fullmatch(opaque[len(prefix) :]) for weak, opaque in tags if not weak and opaque.startswith(prefix)
+    )
+    return [int(version.group(1)) for version in versions if version]
 
 
 def refuse_write(current: Mapping[str, Any], if_match: list[int] | None, body_version: int, what: str) -> NoReturn:
