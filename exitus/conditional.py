@@ -7,8 +7,8 @@ the name of an embedded user. So the tag is `"<id>.<version>.<digest>"`, the dig
 served: a strong validator (any change of the representation changes it). If-Match guards writes, which are
 versioned: it compares the id and version (the digest covers no field a write of the resource could lose).
 
-The request seam (exitus/request_scope.py) sets `ETag` on every response whose spec declares that header, and answers an operation
-that declares the `If-None-Match` parameter with 304 when the tag matches (`not_modified`).
+The request seam (exitus/request_scope.py) sets `ETag` on every response whose spec declares that header, and
+answers an operation that declares the `If-None-Match` parameter with 304 when the tag matches (`not_modified`).
 
 `If-Match` must be checked by the write itself, or two racing writers could both pass it: a handler passes
 `if_match_versions(id)` to its UPDATE, whose WHERE then reads
