@@ -57,7 +57,7 @@ def test_a_rolled_back_first_request_leaves_no_caller_behind(tenant: Tenant):
     created = api.post(f"/v1/projects/{project['id']}/issues", json=issue)
     assert created.status_code == 201, created.text
     me = api.get("/v1/users/me").json()
-    assert created.json()["reporter"] == me["id"]
+    assert created.json()["reporter"]["id"] == me["id"]
 
 
 def test_a_caller_of_a_missing_customer_is_never_remembered(http, issuer):
