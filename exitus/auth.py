@@ -1,4 +1,4 @@
-"""OIDC bearer-token verification, wired to the spec's `openIdConnect` security scheme.
+"""OIDC bearer-token verification, wired to the spec's `openIdConnect` and HTTP `bearer` security schemes.
 
 The provider's discovery document is fetched once; its JWKS is cached and refetched when a token names an unknown
 `kid` (at most once per `jwks_min_refresh_seconds`) or when the cached keys are older than `jwks_max_age_seconds`.
@@ -270,7 +270,8 @@ def scopes_of(claims: Mapping[str, Any]) -> list[str]:
 
 
 def security_handler_for(verifier: OIDCVerifier) -> type[OAuthSecurityHandler]:
-    """A Connexion security handler class for the spec's `openIdConnect` scheme, bound to `verifier`."""
+    """A Connexion security handler class for the spec's `openIdConnect` and HTTP `bearer` schemes, bound to
+    `verifier`. An OAuth handler for both: it checks each security requirement's scopes against the token's."""
 
     async def token_info(token: str) -> dict[str, Any]:
         claims = await verifier.verify(token)  # raises Unauthorized(reason), counted where it is rendered
