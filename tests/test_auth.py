@@ -543,7 +543,10 @@ def test_a_remembered_token_is_checked_in_full_again_once_it_expires(own_issuer)
 
     async def scenario() -> None:
         verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID])
-        expires = int(time.time()) + 1
+        # Keys first, and `exp` at least 2 s ahead: with `int(now) + 1` the token could expire (in as little as a few
+        # ms) while the first check still fetched the keys on a busy machine, and was then not remembered at all.
+        await verifier.refresh_keys(force=True)
+        expires = int(time.time()) + 3
         token = own_issuer.key.sign(claims_for(own_issuer.url, exp=expires))
         misses = token_cache("miss")
         await verifier.verify(token)

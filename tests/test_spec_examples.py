@@ -4,6 +4,7 @@ request body's example must be accepted by the running service as it is."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -119,11 +120,18 @@ def body_example(operation_id: str) -> Any:
     return example
 
 
+def renamed(example: dict[str, Any], suffix: str) -> dict[str, Any]:
+    return {**example, "name": example["name"] + suffix}
+
+
 def test_request_body_examples_are_accepted_as_they_are(admin: Api, tenant: Tenant):
-    """What "Try it out" sends unchanged: each create answers 201, each update of what it created (version 1) 200."""
-    customer = admin.post("/v1/customers", json=body_example("create_customer"))
+    """What "Try it out" sends unchanged: each create answers 201, each update of what it created (version 1) 200.
+    Customer names are unique across the service, and the fuzzing run sends the same examples: the customer examples
+    get a fresh name, all else as it is."""
+    fresh = f" {uuid.uuid4()}"
+    customer = admin.post("/v1/customers", json=renamed(body_example("create_customer"), fresh))
     assert customer.status_code == 201, customer.text
-    updated = admin.put(f"/v1/customers/{customer.json()['id']}", json=body_example("update_customer"))
+    updated = admin.put(f"/v1/customers/{customer.json()['id']}", json=renamed(body_example("update_customer"), fresh))
     assert updated.status_code == 200, updated.text
 
     api = tenant.api()
