@@ -13,7 +13,6 @@ import yaml
 from connexion import FlaskApp
 from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
-from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
 from exitus import __version__
@@ -26,6 +25,7 @@ from exitus.errors import register_error_handlers
 from exitus.metrics import serve_metrics
 from exitus.request_scope import scoped_resolver
 from exitus.resources import SPEC_FILE
+from exitus.swagger_ui import middlewares, swagger_ui_options
 from exitus.tracing import instrument_app
 from exitus.validation import VALIDATORS
 
@@ -66,14 +66,18 @@ def create_app(config: Config, *, validate_responses: bool = False) -> FlaskApp:
         yield
         database.close()
 
+    token_security = security_handler_for(verifier)
     app = FlaskApp(
         __name__,
         lifespan=lifespan,
         # Compact JSON: Connexion's FlaskApp default indents, which also forces json's pure-Python encoder (a page
         # of 50 issues took twice as long to serialise). Same keys in the same order, same value formats.
         jsonifier=Jsonifier(json, separators=(",", ":"), sort_keys=True),
-        security_map={"openIdConnect": security_handler_for(verifier)},
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=config.swagger_ui, serve_spec=True),
+        # Both schemes of the spec (`oidc`, `bearerAuth`) carry the same token, checked by the same code: the
+        # required scopes of each security requirement are enforced for either.
+        security_map={"openIdConnect": token_security, "bearer": token_security},
+        swagger_ui_options=swagger_ui_options(config),
+        middlewares=middlewares(),
     )
     spec = load_spec(config)
     app.add_api(

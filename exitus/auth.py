@@ -1,4 +1,4 @@
-"""OIDC bearer-token verification, wired to the spec's `openIdConnect` security scheme.
+"""OIDC bearer-token verification, wired to the spec's `openIdConnect` and HTTP `bearer` security schemes.
 
 The provider's discovery document is fetched once; its JWKS is cached and refetched when a token names an unknown
 `kid` (at most once per `jwks_min_refresh_seconds`) or when the cached keys are older than `jwks_max_age_seconds`.
@@ -39,6 +39,7 @@ ACCESS_TOKEN_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 VERIFIED_TOKENS_KEPT = 10_000
 TOKEN_CACHE_HITS = metrics.AUTH_TOKEN_CACHE.labels(outcome="hit")
 TOKEN_CACHE_MISSES = metrics.AUTH_TOKEN_CACHE.labels(outcome="miss")
+TOKEN_OUTCOMES_KEY = "exitus.token_outcomes"  # in the ASGI scope: this request's verified or refused tokens
 
 
 class ProviderUnavailable(Exception):
@@ -270,13 +271,27 @@ def scopes_of(claims: Mapping[str, Any]) -> list[str]:
 
 
 def security_handler_for(verifier: OIDCVerifier) -> type[OAuthSecurityHandler]:
-    """A Connexion security handler class for the spec's `openIdConnect` scheme, bound to `verifier`."""
+    """A Connexion security handler class for the spec's `openIdConnect` and HTTP `bearer` schemes, bound to
+    `verifier`. An OAuth handler for both: it checks each security requirement's scopes against the token's."""
 
-    async def token_info(token: str) -> dict[str, Any]:
-        claims = await verifier.verify(token)  # raises Unauthorized(reason), counted where it is rendered
-        metrics.AUTH_OUTCOMES.labels(outcome="accepted", reason="valid").inc()
-        note_caller(sub=claims["sub"])
-        return {"sub": claims["sub"], "scope": scopes_of(claims), "claims": claims}
+    async def token_info(token: str, request: Any) -> dict[str, Any]:
+        # An operation offers several security requirements (each scheme, each granting scope) and Connexion checks
+        # them one by one, each with this function: the token is verified once per request, and a refused token is
+        # refused again at once, without another signature check or key fetch.
+        outcomes = request.scope.setdefault(TOKEN_OUTCOMES_KEY, {})
+        outcome = outcomes.get(token)
+        if outcome is None:
+            try:
+                claims = await verifier.verify(token)  # raises Unauthorized(reason), counted where it is rendered
+            except Unauthorized as error:
+                outcomes[token] = error
+                raise
+            metrics.AUTH_OUTCOMES.labels(outcome="accepted", reason="valid").inc()
+            note_caller(sub=claims["sub"])
+            outcome = outcomes[token] = {"sub": claims["sub"], "scope": scopes_of(claims), "claims": claims}
+        if isinstance(outcome, Unauthorized):
+            raise outcome
+        return outcome
 
     class OIDCSecurityHandler(OAuthSecurityHandler):
         def get_tokeninfo_func(self, security_definition: dict):

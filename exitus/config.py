@@ -38,6 +38,7 @@ ENV_VARS = (
     "DB_POOL_TIMEOUT",
     "STATEMENT_TIMEOUT_MS",
     "SWAGGER_UI",
+    "SWAGGER_UI_CLIENT_ID",
     "MAX_BODY_BYTES",
     "BODY_READ_TIMEOUT_SECONDS",
     "MAX_HEADER_BYTES",
@@ -83,6 +84,10 @@ class Config:
     db_pool_timeout: float = 5.0
     statement_timeout_ms: int = 30_000
     swagger_ui: bool = True
+    # The public OAuth client (no secret) Swagger UI logs in with: authorization code with PKCE. Empty: a person
+    # pastes a token into the Authorize dialog instead. Its tokens must pass the same checks as any other (its id or
+    # their audience among oauth_client_ids).
+    swagger_ui_client_id: str = ""
     max_body_bytes: int = 1_048_576  # larger request bodies are answered 413 before they are read whole
     body_read_timeout_seconds: float = 30.0  # a body not received whole by then is answered 408
     max_header_bytes: int = 32_768  # a larger request head (request line and header fields) is answered 431
@@ -126,6 +131,7 @@ class Config:
             db_pool_timeout=_parse_float(env, "DB_POOL_TIMEOUT", 5.0, minimum=0.1),
             statement_timeout_ms=_parse_int(env, "STATEMENT_TIMEOUT_MS", 30_000, minimum=0, maximum=3_600_000),
             swagger_ui=_parse_bool(env, "SWAGGER_UI", True),
+            swagger_ui_client_id=env.get("SWAGGER_UI_CLIENT_ID", "").strip(),
             jwks_min_refresh_seconds=_parse_float(env, "JWKS_MIN_REFRESH_SECONDS", 30.0, minimum=0.0),
             jwks_max_age_seconds=_parse_float(env, "JWKS_MAX_AGE_SECONDS", 600.0, minimum=1.0),
             max_body_bytes=_parse_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024, maximum=100 * 1_048_576),

@@ -524,13 +524,29 @@ def test_a_token_is_checked_in_full_once_then_remembered(http, tenant):
     assert (token_cache("miss") - misses, token_cache("hit") - hits) == (1, 2)
 
 
+def test_one_request_checks_its_token_once_whatever_the_alternatives(http, issuer, tenant, foreign_key):
+    """GET /v1/customers offers four security requirements (two schemes, two granting scopes each), which Connexion
+    tries in turn: the token is still checked once, and a refused one is not checked again (nor are keys refetched)."""
+    requirements = http.get("/openapi.json").json()["paths"]["/v1/customers"]["get"]["security"]
+    assert len(requirements) == 4
+    lacking_scope = tenant.token(scopes=["exitus/project.read"], subject=f"once-{uuid.uuid4().hex}")
+    forged = foreign_key.sign(claims_for(issuer.url, tenant.customer_id))
+    for token, status in ((lacking_scope, 403), (forged, 401)):
+        hits, misses = token_cache("hit"), token_cache("miss")
+        assert http.get("/v1/customers", headers=bearer(token)).status_code == status
+        assert (token_cache("miss") - misses, token_cache("hit") - hits) == (1, 0)
+
+
 def test_a_remembered_token_is_checked_in_full_again_once_it_expires(own_issuer):
     """Remembered until `exp`, never longer: past it the full check decides (here: accepted within the clock leeway,
     so only the counters tell a remembered answer from a checked one)."""
 
     async def scenario() -> None:
         verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID])
-        expires = int(time.time()) + 2  # at least 1 s ahead: both first checks fall before it, even on a busy machine
+        # Keys first, and `exp` at least 2 s ahead: with `int(now) + 1` the token could expire (in as little as a few
+        # ms) while the first check still fetched the keys on a busy machine, and was then not remembered at all.
+        await verifier.refresh_keys(force=True)
+        expires = int(time.time()) + 3
         token = own_issuer.key.sign(claims_for(own_issuer.url, exp=expires))
         misses = token_cache("miss")
         await verifier.verify(token)

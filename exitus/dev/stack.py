@@ -111,6 +111,7 @@ def prepare_local_stack(data_dir: Path, env: Mapping[str, str], *, issuer_port: 
         stack.banner += (
             f"  Token (12 h, all scopes, customer {stack.customer_id}; also in {token_file}):\n\n{stack.token}\n\n"
             f'  Try: curl -H "Authorization: Bearer $(cat {token_file})" {base}/v1/projects\n'
+            f"  or in Swagger UI: Authorize, paste the token into bearerAuth, then Try it out.\n"
         )
     return stack
 

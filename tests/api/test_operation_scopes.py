@@ -138,22 +138,24 @@ PUBLIC = sorted(set(OPERATIONS) - set(SECURED))
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def served_operations(http) -> dict[str, tuple[str, str, set[frozenset[str]]]]:
-    """operationId -> (method, path, security requirements) as the running service serves its spec."""
+# A token is accepted under either scheme (an OpenID Connect login or a pasted bearer token), with the same scopes.
+SCHEMES = ("oidc", "bearerAuth")
+
+
+def served_operations(http) -> dict[str, tuple[str, str, dict[str, set[frozenset[str]]]]]:
+    """operationId -> (method, path, {scheme: its security requirements}) as the running service serves its spec."""
     spec = http.get("/openapi.json").json()
-    return {
-        op["operationId"]: (
-            method.upper(),
-            path,
-            {
-                frozenset(scope for scheme in req.values() for scope in scheme)
-                for req in op.get("security", spec.get("security", []))
-            },
-        )
-        for path, item in spec["paths"].items()
-        for method, op in item.items()
-        if method in HTTP_METHODS
-    }
+    served = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                by_scheme: dict[str, set[frozenset[str]]] = {}
+                for requirement in op.get("security", spec.get("security", [])):
+                    assert len(requirement) <= 1, f"{op['operationId']}: schemes required together: {requirement}"
+                    for scheme, scopes in requirement.items():
+                        by_scheme.setdefault(scheme, set()).add(frozenset(scopes))
+                served[op["operationId"]] = (method.upper(), path, by_scheme)
+    return served
 
 
 def test_the_served_spec_secures_each_operation_as_intended(http):
@@ -161,7 +163,8 @@ def test_the_served_spec_secures_each_operation_as_intended(http):
     assert sorted(set(served) - set(OPERATIONS)) == [], "operations this table does not know: add them"
     assert sorted(set(OPERATIONS) - set(served)) == [], "operations the spec no longer serves"
     for name, (method, path, grants, _) in OPERATIONS.items():
-        expected = {frozenset({grant.scope}) for grant in grants}  # none: `security: []`, public
+        # none: `security: []`, public
+        expected = {scheme: {frozenset({grant.scope}) for grant in grants} for scheme in SCHEMES} if grants else {}
         assert served[name] == (method, path, expected), name
 
 

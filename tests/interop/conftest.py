@@ -77,8 +77,9 @@ def _require_node_and_package() -> str:
 class OidcProvider:
     """provider.mjs as a child process on a free loopback port, signing with keys from a JWKS file we write."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None):
         self.node = _require_node_and_package()
+        self.extra_env = extra_env or {}  # more OIDC_* settings (provider.mjs), e.g. a public client
         self.workdir = workdir
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
@@ -113,6 +114,7 @@ class OidcProvider:
             OIDC_RESOURCE=RESOURCE,
             OIDC_CUSTOMER_ID=customer_id,
             OIDC_JWKS_FILE=str(self.jwks_file),
+            **self.extra_env,
         )
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(

@@ -1,6 +1,7 @@
 // A local OpenID provider for exitus: panva's certified `oidc-provider`, one confidential client, and JWT access
-// tokens (RFC 9068) for the exitus resource, issued by the client-credentials grant. Used by docker-compose for
-// local login and by tests/interop to check exitus against a real provider. Depends on oidc-provider and node
+// tokens (RFC 9068) for the exitus resource, issued by the client-credentials grant, and optionally a public client
+// that logs a person in through a browser (authorization code with PKCE). Used by docker-compose for local login and
+// by tests/interop to check exitus against a real provider. Depends on oidc-provider and node
 // built-ins only. Settings come from the environment; see README.md beside this file.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -49,6 +50,17 @@ const clientSecret = setting('OIDC_CLIENT_SECRET');
 const resource = setting('OIDC_RESOURCE', 'urn:exitus');
 const scopes = setting('OIDC_SCOPES', EXITUS_SCOPES.join(' ')).split(/\s+/);
 const customerId = process.env.OIDC_CUSTOMER_ID?.trim() ?? ''; // put in tokens as `customer_id`; may be empty
+// Optional: a public client (no secret) for a person's login in a browser, e.g. exitus's Swagger UI: authorization
+// code with PKCE, at the provider's development login and consent pages (any user name and password are accepted:
+// for local use only). Its redirect URIs are space-separated, e.g. http://localhost:8080/ui/oauth2-redirect.html.
+const publicClientId = process.env.OIDC_PUBLIC_CLIENT_ID?.trim() ?? '';
+const publicRedirectUris = (process.env.OIDC_PUBLIC_REDIRECT_URIS ?? '').split(/\s+/).filter(Boolean);
+if (publicClientId && publicRedirectUris.length === 0) {
+  console.error('oidc-provider: OIDC_PUBLIC_REDIRECT_URIS is required with OIDC_PUBLIC_CLIENT_ID');
+  process.exit(2);
+}
+// The browser calls the token endpoint from the redirect pages' origins (cross-origin requests): allowed only there.
+const publicOrigins = new Set(publicRedirectUris.map((uri) => new URL(uri).origin));
 const jwksFile = process.env.OIDC_JWKS_FILE?.trim() ?? '';
 
 function signingKeys() {
@@ -72,13 +84,26 @@ function buildProvider() {
         response_types: [],
         scope: scopes.join(' '),
       },
+      ...(publicClientId
+        ? [
+            {
+              client_id: publicClientId,
+              token_endpoint_auth_method: 'none', // public: PKCE stands in for the secret (required for it)
+              grant_types: ['authorization_code'],
+              response_types: ['code'],
+              redirect_uris: publicRedirectUris,
+              scope: scopes.join(' '),
+            },
+          ]
+        : []),
     ],
+    clientBasedCORS: (ctx, origin, client) => client.clientId === publicClientId && publicOrigins.has(origin),
     scopes: ['openid', 'offline_access', ...scopes], // published as scopes_supported; a client may only hold these
     jwks,
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     ttl: { ClientCredentials: 3600 },
     features: {
-      devInteractions: { enabled: false }, // the one client has no browser flow
+      devInteractions: { enabled: Boolean(publicClientId) }, // the login pages, only for the public client's flow
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       resourceIndicators: {
