@@ -3,7 +3,7 @@
 from exitus import metrics
 from exitus.api import issues, page
 from exitus.db import like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import NotFound, VersionConflict
 from exitus.request_scope import current
 
 
@@ -56,6 +56,9 @@ def update_comment(project_id, issue_id, id, body):
         version=body["version"],
     )
     if row is None:
-        get_comment(project_id, issue_id, id)
-        raise Conflict("the comment was changed since version {}; read it again".format(body["version"]))
+        current_version = get_comment(project_id, issue_id, id)["version"]  # 404 when it does not exist
+        raise VersionConflict(
+            "the comment was changed since version {}; read it again".format(body["version"]),
+            current_version=current_version,
+        )
     return row

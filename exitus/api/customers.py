@@ -4,7 +4,7 @@ another customer has the name (409 or not), and would let it take a name before 
 
 from exitus.api import page
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, Forbidden, NotFound
+from exitus.errors import Forbidden, NotFound, VersionConflict
 from exitus.request_scope import current
 
 
@@ -40,7 +40,10 @@ def update_customer(id, body):
         version=body["version"],
     )
     if row is None:
-        raise Conflict("the customer was changed since version {}; read it again".format(body["version"]))
+        raise VersionConflict(
+            "the customer was changed since version {}; read it again".format(body["version"]),
+            current_version=_visible_customer(id)["version"],
+        )
     return row
 
 

@@ -4,7 +4,7 @@ from exitus import audit, metrics
 from exitus.api import audit as audit_api
 from exitus.api import page, projects
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import NotFound, VersionConflict
 from exitus.request_scope import current
 
 
@@ -61,8 +61,11 @@ def update_issue(project_id, id, body):
         version=body["version"],
     )
     if row is None:
-        get_issue(project_id, id)
-        raise Conflict("the issue was changed since version {}; read it again".format(body["version"]))
+        current_version = get_issue(project_id, id)["version"]  # 404 when it does not exist
+        raise VersionConflict(
+            "the issue was changed since version {}; read it again".format(body["version"]),
+            current_version=current_version,
+        )
     if row.pop("previous_state") != row["state"]:
         scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
     return row

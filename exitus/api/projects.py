@@ -2,7 +2,7 @@
 
 from exitus.api import page
 from exitus.db import array, like_pattern
-from exitus.errors import Conflict, NotFound
+from exitus.errors import NotFound, VersionConflict
 from exitus.request_scope import current
 
 
@@ -42,6 +42,9 @@ def update_project(id, body):
         version=body["version"],
     )
     if row is None:
-        get_project(id)  # 404 when it does not exist; otherwise the version was stale
-        raise Conflict("the project was changed since version {}; read it again".format(body["version"]))
+        current_version = get_project(id)["version"]  # 404 when it does not exist; otherwise the version was stale
+        raise VersionConflict(
+            "the project was changed since version {}; read it again".format(body["version"]),
+            current_version=current_version,
+        )
     return row
