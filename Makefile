@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help install run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench bench-ab fuzz \
-	mutate sdk
+	mutate sdk contract release-contract
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
@@ -22,6 +22,8 @@ help:
 	@echo "make soak        10 minutes of mixed load at 64 connections on a local stack (SOAK_DURATION, SOAK_CONNECTIONS; bench/README.md)"
 	@echo "make mutate      mutation testing of the security core: mutmut + textual mutants of SQL and the spec (MUTATE_ARGS; hours)"
 	@echo "make format      apply ruff's formatting and safe fixes"
+	@echo "make contract    fail on spec changes that break clients of openapi/released/exitus.yaml (Optic), unless released as such"
+	@echo "make release-contract  the spec becomes the released contract (after info.version and CHANGELOG.md say so)"
 	@echo "make sdk         regenerate the Python client clients/python/ from the spec (commit it; make test fails on drift)"
 	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
 	@echo "make compose-config  validate docker-compose.yml (quietly: the resolved file would print the secrets)"
@@ -65,7 +67,14 @@ COVERAGE_GATE := $(if $(strip $(PYTEST_ARGS)),0,90)
 pytest: $(INSTALLED) $(NODE_TOOLS)  # node_modules: oidc-provider for tests/interop
 	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=$(COVERAGE_GATE) $(PYTEST_ARGS)
 
-test: lint spec-lint pytest
+# Breaking changes against the last released contract need a release that says so (tests/contract/check.py).
+contract: $(INSTALLED) $(NODE_TOOLS)
+	$(BIN)/python -m tests.contract.check
+
+release-contract: $(INSTALLED)
+	$(BIN)/python -m tests.contract.check --release
+
+test: lint spec-lint contract pytest
 
 # The generated Python client (clients/python/README.md); tests/test_sdk.py fails while it differs from a fresh one.
 sdk: $(INSTALLED)
