@@ -73,9 +73,12 @@ def test_a_breaking_change_fails(tmp_path, released, breaking):
     assert "breaking change" in verdict.message  # Optic's own account of what breaks
 
 
-def test_an_additive_change_passes(tmp_path, released):
+def test_an_additive_change_passes_and_leaves_nothing_behind(tmp_path, released, monkeypatch):
+    monkeypatch.setenv("CI", "true")  # as in CI, where Optic writes a report file into its working directory
+    monkeypatch.chdir(tmp_path)
     verdict = contract.check(released, write(tmp_path / "spec.yaml", changed(with_additions)), tmp_path / "none.md")
     assert verdict.ok, verdict.message
+    assert not (contract.ROOT / "ci-run-details.json").exists() and not (tmp_path / "ci-run-details.json").exists()
 
 
 def test_a_breaking_change_passes_as_a_release_that_may_break_with_a_changelog_entry(tmp_path, released):

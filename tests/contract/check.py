@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +77,11 @@ def _optic_diff(released: Path, spec: Path) -> str | None:
         raise ToolFailed(f"{OPTIC} is missing: run `make node_modules/.installed` (npm install)")
     env = {**os.environ, "OPTIC_TELEMETRY_LEVEL": "off", "NO_COLOR": "1"}
     # Loose validation: Optic's strict schema rejects link `requestBody` objects that OpenAPI 3.0 allows.
-    command = [str(OPTIC), "diff", str(released), str(spec), "--check", "--validation", "loose", "--severity", "error"]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    documents = [str(released.resolve()), str(spec.resolve())]
+    command = [str(OPTIC), "diff", *documents, "--check", "--validation", "loose", "--severity", "error"]
+    # In a scratch directory: with CI set, Optic leaves ci-run-details.json in its working directory.
+    with tempfile.TemporaryDirectory(prefix="exitus-contract-") as scratch:
+        result = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=300)
     report = _plain(result.stdout + result.stderr)
     if result.returncode == 0:
         return None
