@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help install lock run test lint format spec-lint pytest infra-test clean compose-up compose-config soak bench bench-ab fuzz \
-	mutate
+	mutate sdk contract release-contract
 
 help:
 	@echo "make run         start PostgreSQL (.data/), migrate, dev issuer and the API; prints the Swagger UI URL and a token"
@@ -23,6 +23,9 @@ help:
 	@echo "make mutate      mutation testing of the security core: mutmut + textual mutants of SQL and the spec (MUTATE_ARGS; hours)"
 	@echo "make lock        recompile requirements/*.lock and infra/requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade)"
 	@echo "make format      apply ruff's formatting and safe fixes"
+	@echo "make contract    fail on spec changes that break clients of openapi/released/exitus.yaml (Optic), unless released as such"
+	@echo "make release-contract  the spec becomes the released contract (after info.version and CHANGELOG.md say so)"
+	@echo "make sdk         regenerate the Python client clients/python/ from the spec (commit it; make test fails on drift)"
 	@echo "make compose-up  the local stack in Docker: PostgreSQL, exitus, OpenID provider, Prometheus, Jaeger"
 	@echo "make compose-config  validate docker-compose.yml (quietly: the resolved file would print the secrets)"
 
@@ -79,7 +82,18 @@ COVERAGE_GATE := $(if $(strip $(PYTEST_ARGS)),0,90)
 pytest: prerequisites-test $(INSTALLED) $(NODE_TOOLS)  # node_modules: oidc-provider for tests/interop
 	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=$(COVERAGE_GATE) $(PYTEST_ARGS)
 
-test: prerequisites-test lint spec-lint pytest
+# Breaking changes against the last released contract need a release that says so (tests/contract/check.py).
+contract: $(INSTALLED) $(NODE_TOOLS)
+	$(BIN)/python -m tests.contract.check
+
+release-contract: $(INSTALLED)
+	$(BIN)/python -m tests.contract.check --release
+
+test: prerequisites-test lint spec-lint contract pytest
+
+# The generated Python client (clients/python/README.md); tests/test_sdk.py fails while it differs from a fresh one.
+sdk: $(INSTALLED)
+	$(BIN)/python clients/generate.py clients/python
 
 soak: prerequisites-soak $(INSTALLED)
 	$(BIN)/python -m bench.soak

@@ -14,11 +14,13 @@ import json
 import typing as t
 
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import format_error_with_path
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import JSONRequestBodyValidator
 from starlette.datastructures import MutableHeaders
 from starlette.types import Receive, Scope
+
+from exitus.errors import MalformedBody, ValidationFailed, validation_errors
 
 
 class StrictJSONBody(JSONRequestBodyValidator):
@@ -33,23 +35,32 @@ class StrictJSONBody(JSONRequestBodyValidator):
         try:
             text = raw.decode("utf-8")  # whatever was declared: the edge lets only UTF-8 through
         except UnicodeDecodeError:
-            raise BadRequestProblem(detail="the request body is not valid UTF-8") from None
+            raise MalformedBody("the request body is not valid UTF-8") from None
         try:
             document = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
         except json.JSONDecodeError as error:
-            raise BadRequestProblem(detail=f"the request body is not valid JSON: {error}") from None
+            raise MalformedBody(f"the request body is not valid JSON: {error}") from None
         except RecursionError:
-            raise BadRequestProblem(detail="the request body is nested too deeply") from None
+            raise MalformedBody("the request body is nested too deeply") from None
         except ValueError as error:  # a number too long to convert, a non-finite one
-            raise BadRequestProblem(detail=f"the request body has a number out of range: {error}") from None
+            raise MalformedBody(f"the request body has a number out of range: {error}") from None
         self._serialised = _utf8(document)
         return document
 
     def _validate(self, body: t.Any) -> dict | None:
+        """Connexion's check, reporting every invalid member (`errors`), not only the first."""
+        if body is None:
+            return super()._validate(body)  # Connexion's answer to a missing body
         try:
-            return super()._validate(body)
+            errors = [*self._validator.iter_errors(body)]
         except RecursionError:  # the validator's own recursion, on a document just shallow enough to parse
-            raise BadRequestProblem(detail="the request body is nested too deeply") from None
+            raise MalformedBody("the request body is nested too deeply") from None
+        if errors:
+            first = min(errors, key=lambda error: list(error.absolute_path))
+            raise ValidationFailed(
+                first.message + format_error_with_path(first), errors=validation_errors(errors, source="body")
+            )
+        return None
 
     def _insert_body(self, receive: Receive, *, body: t.Any, scope: Scope) -> tuple[Receive, Scope]:
         """The validated document as the body from now on (or, with no body sent, the schema's default)."""
@@ -66,11 +77,11 @@ def _utf8(document: t.Any) -> bytes:
     try:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except UnicodeEncodeError:
-        raise BadRequestProblem(
-            detail="the request body has a lone surrogate escape (\\ud800-\\udfff), which is no Unicode character"
+        raise MalformedBody(
+            "the request body has a lone surrogate escape (\\ud800-\\udfff), which is no Unicode character"
         ) from None
     except RecursionError:
-        raise BadRequestProblem(detail="the request body is nested too deeply") from None
+        raise MalformedBody("the request body is nested too deeply") from None
 
 
 def _no_constant(name: str) -> t.NoReturn:

@@ -86,5 +86,9 @@ def refuse_write(current: Mapping[str, Any], if_match: list[int] | None, body_ve
     """Why a conditional UPDATE of an existing resource changed nothing: If-Match first (412), then the body's
     `version` (409)."""
     if if_match is not None and current["version"] not in if_match:
-        raise PreconditionFailed(f"If-Match names no current version of the {what}; nothing was changed")
-    raise VersionConflict(f"the {what} was changed since version {body_version}; read it again")
+        raise PreconditionFailed(
+            f"If-Match names no current version of the {what}; nothing was changed", current_version=current["version"]
+        )
+    raise VersionConflict(
+        f"the {what} was changed since version {body_version}; read it again", current_version=current["version"]
+    )

@@ -24,9 +24,9 @@ from exitus.errors import (
     ExitusError,
     HeadersTooLarge,
     NotFound,
+    Overloaded,
     PayloadTooLarge,
     RequestTimeout,
-    ServiceUnavailable,
     UnsupportedMediaType,
     elide_long_runs,
     problem_response,
@@ -214,7 +214,7 @@ class AdmissionMiddleware:
                 return  # the client went away: nobody to answer
             scope, receive = _with_body(scope, body, receive)
         if self.in_flight >= self.max_in_flight:
-            raise ServiceUnavailable("the server is at its concurrency limit, try again shortly")
+            raise Overloaded("the server is at its concurrency limit, try again shortly")
         self.in_flight += 1
         try:
             await self.app(scope, receive, send)
@@ -378,7 +378,9 @@ def _has_control_characters(path: str) -> bool:
 
 async def send_problem(send: Send, error: ExitusError) -> None:
     """Answer with `error` from outside Connexion's exception middleware (the edge runs before it)."""
-    response: ConnexionResponse = problem_response(error.status, error.detail, headers=error.headers)
+    response: ConnexionResponse = problem_response(
+        error.status, error.detail, problem_type=error.problem_type, headers=error.headers, extensions=error.extensions
+    )
     await send(
         {
             "type": "http.response.start",

@@ -7,6 +7,7 @@ before a request reaches Flask.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -15,14 +16,17 @@ from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
+import jsonschema
 import psycopg
 import psycopg.errors
 import sqlalchemy.exc
+import yaml
 from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from exitus import metrics
+from exitus.resources import SPEC_FILE
 
 log = logging.getLogger("exitus.errors")
 
@@ -32,8 +36,16 @@ request_id_var: ContextVar[str | None] = ContextVar("exitus_request_id", default
 
 
 # A problem's `type` is this prefix + a stable slug (RFC 9457 §3.1.1: a URI reference, resolved against the request's
-# URI), so a client can tell failures with one status apart without parsing English. Without a slug: about:blank.
+# URI), so a client can tell failures with one status apart without parsing English. The slugs, their titles and what
+# a client should do are the spec's catalogue (`components.x-problem-types`); `GET /problems/<slug>` serves an entry.
 PROBLEM_TYPE_PREFIX = "/problems/"
+
+
+@functools.cache
+def problem_types() -> dict[str, dict[str, Any]]:
+    """The spec's catalogue: slug -> {title, status, description}."""
+    spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    return spec["components"]["x-problem-types"]
 
 
 class ExitusError(Exception):
@@ -54,12 +66,24 @@ class ExitusError(Exception):
 
 class BadRequest(ExitusError):
     status = 400
+    problem_type = "malformed-request"
+
+
+class ValidationFailed(BadRequest):
+    """A value breaks the schema; `errors` (an extension) lists each: `pointer` (body) or `parameter`, `message`."""
+
+    problem_type = "validation"
+
+
+class MalformedBody(BadRequest):
+    problem_type = "malformed-body"
 
 
 class Unauthorized(ExitusError):
     """The bearer token is missing or invalid; `reason` is a short machine-readable cause (for metrics)."""
 
     status = 401
+    problem_type = "invalid-token"
 
     def __init__(self, detail: str, *, reason: str = "invalid_token"):
         super().__init__(detail, headers={"WWW-Authenticate": _bearer_challenge("invalid_token", detail)})
@@ -68,13 +92,21 @@ class Unauthorized(ExitusError):
 
 class Forbidden(ExitusError):
     status = 403
+    problem_type = "forbidden"
+
+
+class TenantRequired(Forbidden):
+    problem_type = "tenant-required"
 
 
 class NotFound(ExitusError):
     status = 404
+    problem_type = "not-found"
 
 
 class Conflict(ExitusError):
+    """A state conflict; raise one of the subclasses, which a client tells apart by `type`."""
+
     status = 409
 
 
@@ -85,7 +117,8 @@ class IllegalTransition(Conflict):
 
 
 class VersionConflict(Conflict):
-    """The body's `version` is not the resource's current one: it was changed since the client read it."""
+    """The body's `version` is not the resource's current one: it was changed since the client read it. Raise with
+    `current_version=` where the current version is known."""
 
     problem_type = "version-conflict"
 
@@ -113,43 +146,60 @@ class IdempotencyKeyReused(ExitusError):
     problem_type = "idempotency-key-reused"
 
 
+class DuplicateName(Conflict):
+    problem_type = "duplicate-name"
+
+
+class UnknownAssignee(Conflict):
+    problem_type = "unknown-assignee"
+
+
 class RequestTimeout(ExitusError):
     """The body did not arrive in time; the connection is closed, its unread rest cannot be told from a next request."""
 
     status = 408
+    problem_type = "request-timeout"
     headers = {"Connection": "close"}
 
 
 class PayloadTooLarge(ExitusError):
     status = 413
+    problem_type = "payload-too-large"
     headers = {"Connection": "close"}  # the unread rest of the body is not read
 
 
 class UnsupportedMediaType(ExitusError):
     status = 415
+    problem_type = "unsupported-media-type"
 
 
 class HeadersTooLarge(ExitusError):
     status = 431
+    problem_type = "headers-too-large"
     headers = {"Connection": "close"}
 
 
 class ServiceUnavailable(ExitusError):
     status = 503
+    problem_type = "unavailable"
 
     def __init__(self, detail: str, *, retry_after: int = 1):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class Overloaded(ServiceUnavailable):
+    problem_type = "overloaded"
+
+
 # Constraint names (migrations/) → what a violation means to the caller. Anything else stays a 500.
 CONSTRAINT_ERRORS: dict[str, tuple[type[ExitusError], str]] = {
-    "customers_name_key": (Conflict, "a customer with this name already exists"),
-    "projects_name_key": (Conflict, "a project with this name already exists"),
+    "customers_name_key": (DuplicateName, "a customer with this name already exists"),
+    "projects_name_key": (DuplicateName, "a project with this name already exists"),
     "issues_project_fkey": (NotFound, "project not found"),
     # Schema-valid, but not (yet) a user of the caller's customer: users appear with their first request, so the
     # client can resolve this state conflict and retry. Not 400 (the request is well-formed), not 404 (the target
     # exists), and the same answer whether or not another customer has such a user.
-    "issues_assignee_fkey": (Conflict, "the assignee is not a user of this customer"),
+    "issues_assignee_fkey": (UnknownAssignee, "the assignee is not a user of this customer"),
     "comments_issue_fkey": (NotFound, "issue not found"),
     "issue_votes_issue_fkey": (NotFound, "issue not found"),
     # The workflow's trigger (migrations/0006), beneath the queries that check a move before making it.
@@ -166,17 +216,37 @@ _CHECKED_COLUMNS = {
 }
 CONSTRAINT_ERRORS.update(
     {
-        f"{table}_{column}_check": (BadRequest, f"the {column} is outside the limits the API declares")
+        f"{table}_{column}_check": (ValidationFailed, f"the {column} is outside the limits the API declares")
         for table, columns in _CHECKED_COLUMNS.items()
         for column in columns
     }
 )
 CONSTRAINT_ERRORS.update(
     {
-        f"{table}_label_length": (BadRequest, "a label is outside the limits the API declares (1 to 64 characters)")
+        f"{table}_label_length": (
+            ValidationFailed,
+            "a label is outside the limits the API declares (1 to 64 characters)",
+        )
         for table in ("customers", "projects", "issues")
     }
 )
+
+
+MAX_VALIDATION_ERRORS = 20
+
+
+def validation_errors(errors: Sequence[jsonschema.ValidationError], *, source: str) -> list[dict[str, str]]:
+    """The `errors` extension of a validation problem: `source` "body" names each member by its JSON pointer
+    (RFC 6901); otherwise `source` is the parameter's name. Messages quote values shortened, never whole."""
+    listed = []
+    for error in sorted(errors, key=lambda error: [str(part) for part in error.absolute_path])[:MAX_VALIDATION_ERRORS]:
+        message = _tidy(error.message)[:200]
+        if source == "body":
+            pointer = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
+            listed.append({"pointer": _tidy(pointer)[:200], "message": message})
+        else:
+            listed.append({"parameter": source, "message": message})
+    return listed
 
 
 def from_integrity_error(error: psycopg.errors.IntegrityError) -> ExitusError | None:
@@ -217,9 +287,10 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> ConnexionResponse:
+    known = problem_types().get(problem_type) if problem_type else None
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + problem_type if problem_type else "about:blank",
-        "title": title or _status_title(status),
+        "title": title or (known["title"] if known else _status_title(status)),
         "status": status,
     }
     if detail:
@@ -260,7 +331,9 @@ async def render_http_exception(
     headers = dict(exc.headers or {})
     extensions = dict(getattr(exc, "ext", None) or {})
     detail = exc.detail if exc.detail != _status_title(status) else None
+    problem_type = _REJECTION_TYPES.get(status)
     if isinstance(exc, OAuthScopeProblem):
+        problem_type = "insufficient-scope"
         required = sorted(exc.required_scopes or [])
         detail = f"this operation needs the scope(s) {' '.join(required)}"
         extensions["required_scopes"] = required
@@ -274,7 +347,20 @@ async def render_http_exception(
             detail, reason = "a bearer token is required", "missing"
         metrics.AUTH_OUTCOMES.labels(outcome="rejected", reason=reason).inc()
         headers.setdefault("WWW-Authenticate", _bearer_challenge(None, None))
-    return problem_response(status, detail, headers=headers, extensions=extensions)
+    return problem_response(status, detail, problem_type=problem_type, headers=headers, extensions=extensions)
+
+
+# What Connexion and Starlette reject, by status. A 401 here is a request without a bearer token (a token that is
+# present is checked by exitus/auth.py, which raises Unauthorized); a 403 here lacks a scope.
+_REJECTION_TYPES = {
+    400: "validation",
+    401: "missing-token",
+    403: "insufficient-scope",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
 
 
 async def render_database_error(
@@ -284,21 +370,26 @@ async def render_database_error(
     trace."""
     if isinstance(exc, psycopg.DataError):
         # The spec should have rejected it (a NUL byte, say); a bad value is never a 500.
-        return problem_response(400, "a value in the request is not acceptable")
+        return problem_response(400, "a value in the request is not acceptable", problem_type="validation")
     if isinstance(exc, sqlalchemy.exc.TimeoutError | psycopg.OperationalError):
         log.warning("database unavailable: %s", type(exc).__name__)
-        return problem_response(503, "the database is unavailable, try again shortly", headers={"Retry-After": "1"})
+        return problem_response(
+            503,
+            "the database is unavailable, try again shortly",
+            problem_type="unavailable",
+            headers={"Retry-After": "1"},
+        )
     return await render_unexpected(_request, exc)
 
 
 async def render_undecodable_body(_request: ConnexionRequest, _exc: UnicodeDecodeError) -> ConnexionResponse:
     """Connexion decodes JSON bodies before validating them; bytes that are not UTF-8 are the client's error."""
-    return problem_response(400, "the request body is not valid UTF-8")
+    return problem_response(400, "the request body is not valid UTF-8", problem_type="malformed-body")
 
 
 async def render_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.error("unhandled error", exc_info=exc)
-    return problem_response(500, "an unexpected error occurred; it has been logged")
+    return problem_response(500, "an unexpected error occurred; it has been logged", problem_type="internal-error")
 
 
 def register_error_handlers(app, spec: Mapping[str, Any]) -> None:

@@ -103,7 +103,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
         request_id = uuid.uuid4().hex
         self._cancel_head_deadline()
-        response = problem_response(status, self._head_problem, extensions={"request_id": request_id})
+        problem_type = "request-timeout" if status == 408 else "headers-too-large"
+        response = problem_response(
+            status, self._head_problem, problem_type=problem_type, extensions={"request_id": request_id}
+        )
         body = response.body.encode()
         head = [
             b"HTTP/1.1 " + str(status).encode() + b" " + reason,

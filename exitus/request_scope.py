@@ -35,7 +35,7 @@ from exitus import conditional, idempotency
 from exitus.api import handler as find_handler
 from exitus.client import client_ip, user_agent
 from exitus.db import Database, RequestContext
-from exitus.errors import Forbidden, from_integrity_error, request_id_var
+from exitus.errors import TenantRequired, from_integrity_error, request_id_var
 from exitus.logs import note_caller
 
 ADMIN_SCOPE = "exitus/customer.admin"
@@ -83,7 +83,7 @@ class RequestScope:
         """The caller's customer id; 403 when the token carries none (tenant resources need one)."""
         if self.identity is None or self.identity.customer_id is None:
             problem = self.identity.customer_problem if self.identity else None
-            raise Forbidden(problem or "the token names no customer")
+            raise TenantRequired(problem or "the token names no customer")
         return self.identity.customer_id
 
     @property

@@ -15,7 +15,9 @@ from connexion.datastructures import MediaTypeDict
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONResponseBodyValidator
 from connexion.validators.parameter import ParameterValidator, draft4_format_checker
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator
+
+from exitus.errors import ValidationFailed, validation_errors
 
 # id(parameter spec) -> (the spec, its validator); the spec is kept so that its id is never reused.
 _validators: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
@@ -31,19 +33,39 @@ def _validator_for(param: dict[str, Any]) -> Draft4Validator:
     return kept[1]
 
 
+UNKNOWN_PARAMETER = "is not a parameter of this operation"
+
+
 class KeptParameterValidator(ParameterValidator):
+    """Connexion's checks and messages; a failure is a `validation` problem naming the parameter (`errors`)."""
+
+    def validate_request(self, request: Any) -> None:
+        if self.strict_validation:
+            extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
+            if extra:
+                raise ValidationFailed(
+                    f"Extra query parameter(s) {','.join(extra)} not in spec",
+                    errors=[{"parameter": name[:100], "message": UNKNOWN_PARAMETER} for name in extra],
+                )
+        super().validate_request(request)
+
     @staticmethod
     def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None):
         if is_nullable(param) and is_null(value):
             return None
         if value is not None:
-            try:
-                _validator_for(param).validate(value)
-            except ValidationError as exception:
-                return str(exception)
+            errors = [*_validator_for(param).iter_errors(value)]
+            if errors:
+                raise ValidationFailed(
+                    f"{parameter_type} parameter {param['name']!r}: {errors[0].message}",
+                    errors=validation_errors(errors, source=param["name"]),
+                )
             return None
         if param.get("required"):
-            return f"Missing {parameter_type} parameter '{param['name']}'"
+            raise ValidationFailed(
+                f"Missing {parameter_type} parameter '{param['name']}'",
+                errors=[{"parameter": param["name"], "message": "is required"}],
+            )
         return None
 
 

@@ -30,6 +30,7 @@ from exitus.app import create_app
 from exitus.config import Config
 from exitus.dev.issuer import TENANT_SCOPES, DevIssuer
 from exitus.dev.postgres import SERVICE_LOGIN, LocalPostgres, free_port
+from exitus.errors import PROBLEM_TYPE_PREFIX, problem_types
 
 CLIENT_ID = "exitus-test"
 ADMIN_SCOPES = ("exitus/customer.admin",)
@@ -218,19 +219,29 @@ def other_tenant(admin: Api, issuer: DevIssuer, http: httpx.Client) -> Tenant:
 
 
 def assert_problem(
-    response: httpx.Response, status: int, detail_contains: str | None = None, *, problem_type: str | None = None
+    response: httpx.Response, status: int, detail_contains: str | None = None, problem_type: str | None = None
 ) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status (and, optionally, this text in its detail), of the type
-    `/problems/<problem_type>` (None: about:blank)."""
+    """The response is an RFC 9457 problem with this status, of a type in the spec's catalogue of that status (and,
+    optionally, of this type, with this text in its detail)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json"), response.headers
     body = response.json()
     assert body["status"] == status
-    assert body["title"]
-    assert body["type"] == (f"/problems/{problem_type}" if problem_type else "about:blank"), body
+    assert_known_problem_type(body, problem_type)
     if detail_contains is not None:
         assert detail_contains in body.get("detail", ""), body
     return body
+
+
+def assert_known_problem_type(body: dict[str, Any], slug: str | None = None) -> None:
+    """The problem's `type` is `/problems/<slug>` of the catalogue, with that entry's status and title."""
+    assert body["type"].startswith(PROBLEM_TYPE_PREFIX), body
+    found = body["type"].removeprefix(PROBLEM_TYPE_PREFIX)
+    entry = problem_types().get(found)
+    assert entry is not None, f"{found!r} is not in the spec's catalogue of problem types"
+    assert (body["status"], body["title"]) == (entry["status"], entry["title"]), body
+    if slug is not None:
+        assert found == slug, body
 
 
 @pytest.fixture
@@ -252,7 +263,8 @@ class RawResponse:
         """The RFC 9457 problem this response is."""
         assert self.headers["content-type"].startswith("application/problem+json"), self.headers
         body = json.loads(self.body)
-        assert body["status"] == self.status and body["title"] and body["type"] == "about:blank"
+        assert body["status"] == self.status
+        assert_known_problem_type(body)
         return body
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exitus.db import Database, RequestContext
-from exitus.errors import CONSTRAINT_ERRORS, BadRequest, from_integrity_error
+from exitus.errors import CONSTRAINT_ERRORS, BadRequest, ValidationFailed, from_integrity_error
 from tests.conftest import assert_problem, raw_request
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
@@ -234,7 +234,7 @@ def test_every_check_on_what_clients_write_answers_400(postgres, database_url):
         ).fetchall()
     names = {name for (name,) in checks} - KEPT_BY_THE_DATABASE
     assert len(names) >= 16
-    assert {name: CONSTRAINT_ERRORS.get(name, (None,))[0] for name in names} == dict.fromkeys(names, BadRequest)
+    assert {name: CONSTRAINT_ERRORS.get(name, (None,))[0] for name in names} == dict.fromkeys(names, ValidationFailed)
 
 
 # Checks on values no client writes (migrations/0006: counters the database keeps): a violation is a bug, a 500.

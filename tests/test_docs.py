@@ -1,10 +1,14 @@
 """The documents' links lead somewhere: every relative link in the Markdown files, and every Markdown file that the
-deployment files' comments send a reader to, exists in the repository (links to the web are not checked: no network)."""
+deployment files' comments send a reader to, exists in the repository (links to the web are not checked: no network).
+The README's walk-throughs run against a test server."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +67,43 @@ def test_a_broken_link_is_found(tmp_path):
         '<a href="nowhere.md">x</a>\n```sh\n[not a link](in/a/code/block)\n```\n'
     )
     assert broken_links(document) == ["../Dockerfile", "missing.png", "nowhere.md"]
+
+
+# The README's walk-throughs (curl, and the generated Python client), each a code block after a marker comment.
+WALKTHROUGH = re.compile(r"<!-- walkthrough: (\w+)[^>]*-->\s*```\w+\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def walkthroughs() -> dict[str, str]:
+    return dict(WALKTHROUGH.findall((ROOT / "README.md").read_text()))
+
+
+def run_walkthrough(command: list[str], server, tenant, tmp_path) -> str:
+    env = {**os.environ, "API": server.url, "TOKEN": tenant.token(), "PYTHONPATH": str(ROOT / "clients" / "python")}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_readme_has_both_walkthroughs():
+    assert set(walkthroughs()) == {"curl", "sdk"}
+
+
+def test_the_readme_curl_walkthrough_runs(server, tenant, tmp_path):
+    out = run_walkthrough(["bash", "-euo", "pipefail", "-c", walkthroughs()["curl"]], server, tenant, tmp_path)
+    lines = [line for line in out.splitlines() if line.strip()]  # some bodies end with a newline, some do not
+    assert '"content":"Here too."' in lines[0]  # the comment
+    assert json.loads(lines[1])["issues"][0]["subject"] == "The logo is blurry"  # the page
+    assert json.loads(lines[2])["version"] == 2  # the update
+    problem, status = lines[3].rsplit(" ", 1)
+    assert status == "409"
+    assert json.loads(problem)["type"] == "/problems/version-conflict"
+    assert json.loads(problem)["current_version"] == 2
+
+
+def test_the_readme_sdk_walkthrough_runs(server, tenant, tmp_path):
+    out = run_walkthrough([sys.executable, "-c", walkthroughs()["sdk"]], server, tenant, tmp_path)
+    assert out.splitlines() == [
+        "['The logo is blurry']",
+        "updated to version 2",
+        "409 /problems/version-conflict current version: 2",
+    ]

@@ -40,6 +40,7 @@ NEW_ISSUE = {"subject": "s", "content": "c", "severity": "low", "category": "tas
 OPERATIONS: dict[str, tuple[str, str, tuple[Grant, ...], Any]] = {
     "check_liveness": ("GET", "/healthz", (), None),
     "check_readiness": ("GET", "/readyz", (), None),
+    "get_problem_type": ("GET", "/problems/{slug}", (), None),
     "list_customers": ("GET", "/v1/customers", (ADMIN, tenant("exitus/customer.read")), None),
     "create_customer": ("POST", "/v1/customers", (ADMIN,), "customer"),
     "get_customer": ("GET", "/v1/customers/{id}", (ADMIN, tenant("exitus/customer.read")), None),

@@ -1,0 +1,243 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.comment import Comment
+from ...models.problem import Problem
+from ...models.updated_comment import UpdatedComment
+from ...types import Response
+
+
+def _get_kwargs(
+    project_id: UUID,
+    issue_id: UUID,
+    id: UUID,
+    *,
+    body: UpdatedComment,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/v1/projects/{project_id}/issues/{issue_id}/comments/{id}".format(
+            project_id=quote(str(project_id), safe=""),
+            issue_id=quote(str(issue_id), safe=""),
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Comment | Problem:
+    if response.status_code == 200:
+        response_200 = Comment.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Comment | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    project_id: UUID,
+    issue_id: UUID,
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: UpdatedComment,
+) -> Response[Comment | Problem]:
+    """Update a comment
+
+     Replaces the comment's content. A stale `version` answers 409 and changes nothing.
+
+    Args:
+        project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        body (UpdatedComment):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Comment | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        project_id=project_id,
+        issue_id=issue_id,
+        id=id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    project_id: UUID,
+    issue_id: UUID,
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: UpdatedComment,
+) -> Comment | Problem | None:
+    """Update a comment
+
+     Replaces the comment's content. A stale `version` answers 409 and changes nothing.
+
+    Args:
+        project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        body (UpdatedComment):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Comment | Problem
+    """
+
+    return sync_detailed(
+        project_id=project_id,
+        issue_id=issue_id,
+        id=id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    project_id: UUID,
+    issue_id: UUID,
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: UpdatedComment,
+) -> Response[Comment | Problem]:
+    """Update a comment
+
+     Replaces the comment's content. A stale `version` answers 409 and changes nothing.
+
+    Args:
+        project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        body (UpdatedComment):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Comment | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        project_id=project_id,
+        issue_id=issue_id,
+        id=id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    project_id: UUID,
+    issue_id: UUID,
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: UpdatedComment,
+) -> Comment | Problem | None:
+    """Update a comment
+
+     Replaces the comment's content. A stale `version` answers 409 and changes nothing.
+
+    Args:
+        project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        body (UpdatedComment):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Comment | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            project_id=project_id,
+            issue_id=issue_id,
+            id=id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,19 @@
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    COMMENT_CREATED = "comment.created"
+    COMMENT_UPDATED = "comment.updated"
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    ISSUE_ASSIGNEE_CHANGED = "issue.assignee_changed"
+    ISSUE_CREATED = "issue.created"
+    ISSUE_STATE_CHANGED = "issue.state_changed"
+    ISSUE_UPDATED = "issue.updated"
+    PROJECT_CREATED = "project.created"
+    PROJECT_UPDATED = "project.updated"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+
+    def __str__(self) -> str:
+        return str(self.value)
