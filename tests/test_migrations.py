@@ -21,7 +21,14 @@ from tests.conftest import RunningServer, assert_problem
 
 SCHEMA_TABLES = {"customers", "users", "projects", "issues", "comments"}
 AUDIT_TABLES = {"audit_events", "audit_chains"}
-ALL = ["0001.schema", "0002.row-level-security", "0003.search-plans", "0004.label-limits", "0005.audit"]
+ALL = [
+    "0001.schema",
+    "0002.row-level-security",
+    "0003.search-plans",
+    "0004.label-limits",
+    "0005.audit",
+    "0007.list-indexes",
+]
 NEWEST_FIRST = list(reversed(ALL))
 
 
@@ -104,8 +111,12 @@ def constraint_exists(url: str, name: str) -> bool:
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
     assert public_tables(fresh_url) >= AUDIT_TABLES
-    assert migrations.down(fresh_url) == ["0005.audit"]  # one step: the newest only
-    assert applied_ids(fresh_url) == ALL[:-1]
+    assert {"issues_search_idx", "issues_updated_idx"} <= index_names(fresh_url)
+    assert migrations.down(fresh_url) == ["0007.list-indexes"]  # one step: the newest only
+    assert {"issues_search_idx", "issues_updated_idx"}.isdisjoint(index_names(fresh_url))
+    assert "issues_assignee_idx" in index_names(fresh_url)
+    assert migrations.down(fresh_url) == ["0005.audit"]
+    assert applied_ids(fresh_url) == ALL[:-2]
     assert AUDIT_TABLES.isdisjoint(public_tables(fresh_url))
     assert constraint_exists(fresh_url, "projects_label_length")
     assert migrations.down(fresh_url) == ["0004.label-limits"]
@@ -119,7 +130,7 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     assert row_security(fresh_url, "projects") is True
     assert migrations.down(fresh_url) == ["0002.row-level-security"]
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL) - 4) == NEWEST_FIRST[4:]
+    assert migrations.down(fresh_url, steps=len(ALL) - 5) == NEWEST_FIRST[5:]
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]

@@ -1,23 +1,104 @@
 """Issues of a project. The caller is the reporter; the assignee must be a user of the same customer."""
 
-from exitus import audit, metrics
+from exitus import audit, metrics, paging
 from exitus.api import audit as audit_api
-from exitus.api import page, projects
+from exitus.api import projects
 from exitus.db import array, like_pattern
 from exitus.errors import Conflict, NotFound
 from exitus.request_scope import current
 
+# The orders of `sort=` (each also descending, with `-`): a row's keyset position besides its id, as the CASEs of
+# queries/issues.sql's list_issues take it. A new sort: a line here, its CASE branches there, and an index.
+SORTS = paging.sorts(
+    paging.Sort("created", {"after_time": paging.by("created_at")}),
+    paging.Sort("updated", {"after_time": paging.by("updated_at")}),
+    paging.Sort(
+        "severity", {"after_rank": lambda row: SEVERITY_RANK[row["severity"]], "after_time": paging.by("created_at")}
+    ),
+)
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}  # exitus_severity_rank() (migrations/0007)
+# A search first asks the search index for the matching ids (exitus_search_issues, migrations/0007), up to this many:
+# a term that matches more is frequent enough that walking the project in order finds a page's worth soon.
+SEARCH_CAP = 2000
 
-def list_issues(project_id, q=None, offset=0, limit=50):
+
+def list_issues(
+    project_id,
+    q=None,
+    state=None,
+    severity=None,
+    category=None,
+    labels=None,
+    assignee=None,
+    reporter=None,
+    created_after=None,
+    created_before=None,
+    updated_after=None,
+    updated_before=None,
+    sort="created",
+    cursor=None,
+    offset=0,
+    limit=50,
+    count=False,
+):
     scope = current()
-    rows = [
-        *scope.queries.list_issues(
-            customer_id=scope.tenant, project_id=project_id, pattern=like_pattern(q), offset=offset, limit=limit
-        )
-    ]
+    requested = {
+        "q": q,
+        "state": state,
+        "severity": severity,
+        "category": category,
+        "labels": labels,
+        "assignee": assignee,
+        "reporter": reporter,
+        "created_after": created_after,
+        "created_before": created_before,
+        "updated_after": updated_after,
+        "updated_before": updated_before,
+    }
+    listing = paging.Listing(
+        f"/v1/projects/{project_id}/issues",
+        scope.tenant,
+        requested,
+        limit,
+        sort=SORTS[sort],
+        sort_name=sort,
+        keyset_parameters=("after_time", "after_rank", "after_id"),
+    )
+    position = listing.position(cursor)
+    pattern = like_pattern(q)
+    filters = {
+        "customer_id": scope.tenant,
+        "project_id": project_id,
+        "states": state,
+        "severities": severity,
+        "categories": category,
+        "labels": labels,
+        "assignee": None if assignee in (None, "none") else assignee,
+        "unassigned": assignee == "none",
+        "reporter": reporter,
+        "created_after": created_after,
+        "created_before": created_before,
+        "updated_after": updated_after,
+        "updated_before": updated_before,
+        "pattern": pattern,
+        "ids": _search(scope, project_id, pattern),
+    }
+    rows = scope.queries.list_issues(**filters, sort=sort, **position, offset=offset, limit=limit + 1)
     if not rows:
         projects.get_project(project_id)  # an empty page of a project that does not exist is a 404
-    return page("issues", rows, offset, limit)
+    total = scope.queries.count_issues(**filters) if count else None
+    return listing.respond("issues", rows, offset, total)
+
+
+def _search(scope, project_id, pattern):
+    """The ids of the issues `pattern` matches, from the search index; None when there is no search or when the
+    term is frequent (more than SEARCH_CAP matches: the list query then filters as it walks)."""
+    if pattern is None:
+        return None
+    found = scope.queries.search_issues(
+        customer_id=scope.tenant, project_id=project_id, pattern=pattern, cap=SEARCH_CAP + 1
+    )
+    return None if len(found) > SEARCH_CAP else [row["id"] for row in found]
 
 
 def create_issue(project_id, body):
@@ -83,5 +164,5 @@ def list_issue_history(project_id, id, cursor=None, limit=50):
     headers = {}
     if len(rows) == limit:
         query = {"limit": limit, "cursor": str(rows[-1]["sequence"])}
-        headers["Link"] = audit_api.next_link(f"/v1/projects/{project_id}/issues/{id}/history", query)
+        headers["Link"] = paging.next_link(f"/v1/projects/{project_id}/issues/{id}/history", query)
     return {"events": [audit.event(row) for row in rows]}, 200, headers
