@@ -1,4 +1,5 @@
 -- Reverts 0007.list-indexes.sql. The role stays while other databases of the cluster still grant it something.
+grant exitus_search to current_user;  -- to drop its function
 drop function exitus_search_issues(uuid, uuid, text, integer);
 drop index issues_search_idx;
 drop policy issues_search on issues;
@@ -7,7 +8,7 @@ do $$
 begin
     drop role exitus_search;
 exception when dependent_objects_still_exist then
-    null;
+    revoke exitus_search from current_user;  -- another database's search function still needs the role
 end
 $$;
 create index issues_assignee_idx on issues (customer_id, assignee) where assignee is not null;

@@ -33,7 +33,7 @@ exception when duplicate_object or unique_violation then
     null;  -- another database of the cluster created it meanwhile
 end
 $$;
-grant exitus_search to current_user;  -- to hand it the function below (ALTER ... OWNER needs membership)
+grant exitus_search to current_user;  -- to hand it the function below (ALTER ... OWNER needs membership); revoked
 grant select (customer_id, project_id, id, subject, content) on issues to exitus_search;
 create policy issues_search on issues for select to exitus_search using (true);
 
@@ -64,6 +64,9 @@ $$;
 grant create on schema public to exitus_search;  -- ALTER ... OWNER requires it of the new owner; taken back below
 alter function exitus_search_issues(uuid, uuid, text, integer) owner to exitus_search;
 revoke create on schema public from exitus_search;
+-- Policies apply to a role's members too: the owner must not stay one, or FORCEd row-level security would no
+-- longer hold it to the bound customer.
+revoke exitus_search from current_user;
 revoke all on function exitus_search_issues(uuid, uuid, text, integer) from public;
 grant execute on function exitus_search_issues(uuid, uuid, text, integer) to exitus_service;
 
