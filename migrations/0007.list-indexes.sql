@@ -3,10 +3,12 @@
 -- depends: 0005.audit
 
 -- Severity in its order of gravity (low < medium < high < critical), for `sort=severity` and its index; exitus/api/
--- issues.py holds the same ranks for the cursor.
+-- issues.py holds the same ranks for the cursor. A CASE of text equalities (leakproof), not array_position() (not
+-- leakproof): inlined into a query under row-level security, only the former lets a cursor's row comparison
+-- be an index condition rather than a filter over every row before it.
 create function exitus_severity_rank(severity text) returns integer
     language sql immutable parallel safe
-    as $$ select array_position(array['low', 'medium', 'high', 'critical'], severity) $$;
+    as $$ select case severity when 'low' then 1 when 'medium' then 2 when 'high' then 3 when 'critical' then 4 end $$;
 
 -- One index per sort, each (customer, project, sort key..., id) so a page is an ordered walk that stops at its end
 -- (issues_list_idx, from 0001, serves sort=created); and the filters worth an index, before the created order.
