@@ -18,8 +18,9 @@ SORTS = paging.sorts(
 )
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}  # exitus_severity_rank() (migrations/0007)
 # A search first asks the search index for the matching ids (exitus_search_issues, migrations/0007), up to this many:
-# a term that matches more is frequent enough that walking the project in order finds a page's worth soon.
-SEARCH_CAP = 2000
+# a term that matches more is frequent enough that walking the project in order and filtering finds a page's worth
+# soon, while fetching and sorting every match would cost in proportion to their number (bench/README.md).
+SEARCH_CAP = 200
 
 
 def list_issues(
