@@ -136,8 +136,7 @@ def searched(conn: psycopg.Connection, statements: dict[str, str], query: str, p
     (search_issues), unless the term is frequent. Unchanged for other queries, or queries/ without search_issues."""
     if query != "list_issues" or params.get("pattern") is None or "search_issues" not in statements:
         return params
-    found = conn.execute(statements["search_issues"], {**params, "cap": SEARCH_CAP + 1}).fetchall()
-    return {**params, "ids": None if len(found) > SEARCH_CAP else [row[0] for row in found]}
+    return {**params, "ids": conn.execute(statements["search_issues"], {**params, "cap": SEARCH_CAP}).fetchone()[0]}
 
 
 def measure_sql(url: str, manifest: Manifest, repeats: int, plans: Path, queries_dir: Path) -> dict[str, float]:

@@ -65,10 +65,11 @@ where customer_id = :customer_id and project_id = :project_id
   and (cast(:pattern as text) is null
        or coalesce(subject ilike cast(:pattern as text) or content ilike cast(:pattern as text), false))
 
--- :name search_issues :many
--- :doc The ids of up to `cap` issues of the project whose subject or content matches `pattern` (ILIKE), through
--- :doc exitus_search_issues (migrations/0007), which an index serves and which reads the bound customer's rows only.
-select id from exitus_search_issues(:customer_id, :project_id, :pattern, :cap) as found (id)
+-- :name search_issues :scalar
+-- :doc The ids of the project's issues whose subject or content matches `pattern` (ILIKE), or null when the term is
+-- :doc frequent (more than `cap` matches), through exitus_search_issues (migrations/0007), which an index serves
+-- :doc and which reads the bound customer's rows only.
+select exitus_search_issues(:customer_id, :project_id, :pattern, :cap)
 
 -- :name get_issue :one
 -- :doc One issue of a project of the customer.

@@ -216,15 +216,16 @@ def test_the_search_role_owns_only_the_search_function_and_reads_only_searched_c
         " where grantee = 'exitus_search' order by 2"
     ).fetchall()
     assert columns == [
-        ("issues", name, "SELECT") for name in sorted(("content", "customer_id", "id", "project_id", "subject"))
+        ("issues", name, "SELECT")
+        for name in sorted(("content", "created_at", "customer_id", "id", "project_id", "subject"))
     ]
 
 
 def search(service: psycopg.Connection, customer_id: str, project_id: str) -> set[str]:
-    rows = service.execute(
-        "select id from exitus_search_issues(%s, %s, '%%needle%%', 100) as found (id)", (customer_id, project_id)
-    ).fetchall()
-    return {str(row[0]) for row in rows}
+    found = service.execute(
+        "select exitus_search_issues(%s, %s, '%%needle%%', 100)", (customer_id, project_id)
+    ).fetchone()[0]
+    return {str(i) for i in found}
 
 
 def test_the_search_function_reads_the_bound_customers_issues_only(world, service):

@@ -192,8 +192,8 @@ def _(w: World, sql: psycopg.Connection) -> None:
     search = {"pattern": "%needle%", "cap": 100}
     assert w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search) == []  # unbound
     sql.execute("select set_config('exitus.customer_id', %s, true)", (a.id,))
-    rows = w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search)
-    assert ids(rows) == {a.issues["alpha"]}
+    found = w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search)
+    assert {str(i) for i in found} == {a.issues["alpha"]}
     assert w.run(sql, "search_issues", customer_id=a.id, project_id=b.projects["alpha"], **search) == []
     assert w.run(sql, "search_issues", customer_id=b.id, project_id=b.projects["alpha"], **search) == []
 

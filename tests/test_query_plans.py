@@ -169,7 +169,19 @@ def test_a_rare_term_is_found_through_the_search_index(seeded):
         with conn.transaction():
             conn.execute("select set_config('exitus.customer_id', %s, true)", (m.customer_id,))
             found = conn.execute(
-                STATEMENTS["search_issues"], issue_list(m, pattern=like_pattern(m.rare_term), cap=2001)
-            ).fetchall()
+                STATEMENTS["search_issues"], issue_list(m, pattern=like_pattern(m.rare_term), cap=200)
+            ).fetchone()[0]
         assert len(found) == m.rare_matches_in_project
         assert search_index_scans(conn) > before
+
+
+def test_a_frequent_term_is_not_collected_from_the_search_index(seeded):
+    # Its GIN bitmap would hold every match before any limit applied: the search function answers null (frequent)
+    # from a sample, and the list walks in order (test_a_search_walks_the_list_index_and_stops_at_the_page_end).
+    url, m = seeded
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute("select set_config('exitus.customer_id', %s, true)", (m.customer_id,))
+        found = conn.execute(
+            STATEMENTS["search_issues"], issue_list(m, pattern=like_pattern(m.common_term), cap=200)
+        ).fetchone()[0]
+    assert found is None

@@ -93,13 +93,10 @@ def list_issues(
 
 def _search(scope, project_id, pattern):
     """The ids of the issues `pattern` matches, from the search index; None when there is no search or when the
-    term is frequent (more than SEARCH_CAP matches: the list query then filters as it walks)."""
+    term is frequent (the list query then filters as it walks)."""
     if pattern is None:
         return None
-    found = scope.queries.search_issues(
-        customer_id=scope.tenant, project_id=project_id, pattern=pattern, cap=SEARCH_CAP + 1
-    )
-    return None if len(found) > SEARCH_CAP else [row["id"] for row in found]
+    return scope.queries.search_issues(customer_id=scope.tenant, project_id=project_id, pattern=pattern, cap=SEARCH_CAP)
 
 
 def create_issue(project_id, body):
