@@ -27,6 +27,7 @@ import pugsql
 
 from bench.seed import Manifest, libpq_url, seed
 from bench.stack import ExitusProcess, exitus_env, user_token
+from exitus.api.issues import SEARCH_CAP
 from exitus.db import like_pattern
 from exitus.dev.issuer import DevIssuer
 from exitus.dev.postgres import LocalPostgres
@@ -42,13 +43,31 @@ def named_statements(queries_dir: Path = QUERIES_DIR) -> dict[str, str]:
     return {s.name: re.sub(r"(?<!:):(\w+)", r"%(\1)s", s.sql.replace("%", "%%")) for s in module}
 
 
+# list_issues' filters, sort and keyset parameters, unset (queries/issues.sql).
+ISSUE_LIST_DEFAULTS = {
+    **dict.fromkeys(("states", "severities", "categories", "labels", "assignee", "reporter", "ids", "pattern")),
+    **dict.fromkeys(("created_after", "created_before", "updated_after", "updated_before")),
+    **dict.fromkeys(("after_time", "after_rank", "after_id")),
+    "unassigned": False,
+    "sort": "created",
+}
+# The other lists' (projects, users, comments) filters and keyset parameters, unset.
+LIST_DEFAULTS = dict.fromkeys(("created_after", "created_before", "after_time", "after_id"))
+
+
+def issue_list(m: Manifest, **given) -> dict:
+    """list_issues' parameters for the first page of the measured project, with `given` ones instead."""
+    # `user_id`: whose votes the issue lists show (`voted`); a user who voted for nothing costs the same probe
+    return {**ISSUE_LIST_DEFAULTS, "customer_id": m.customer_id, "project_id": m.project_id, "limit": 50,
+            "offset": 0, "user_id": NO_VOTER, **given}  # fmt: skip
+
+
 def scenarios(m: Manifest) -> dict[str, tuple[str, dict, str]]:
     """name -> (query name, parameters, HTTP path with query string)."""
     issues = f"/v1/projects/{m.project_id}/issues"
     comments = f"{issues}/{m.commented_issue_ids[0]}/comments"
-    # `user_id`: whose votes the issue lists show (`voted`); a user who voted for nothing costs the same probe
-    scope = {"customer_id": m.customer_id, "project_id": m.project_id, "limit": 50, "user_id": NO_VOTER}
-    comments_scope = {key: value for key, value in scope.items() if key != "user_id"}
+    scope = issue_list(m)
+    del scope["offset"]
     return {
         "issues first page": ("list_issues", {**scope, "pattern": None, "offset": 0}, issues),
         f"issues offset {DEEP_OFFSET}": (
@@ -75,21 +94,30 @@ def scenarios(m: Manifest) -> dict[str, tuple[str, dict, str]]:
         "comments q common": (
             "list_comments",
             {
-                **comments_scope,
+                **LIST_DEFAULTS,
+                "customer_id": m.customer_id,
+                "project_id": m.project_id,
                 "issue_id": m.commented_issue_ids[0],
                 "pattern": like_pattern(m.common_term),
+                "limit": 50,
                 "offset": 0,
             },
             f"{comments}?q={m.common_term}",
         ),
         "projects q": (
             "list_projects",
-            {"customer_id": m.customer_id, "pattern": like_pattern("zzz"), "limit": 50, "offset": 0},
+            {**LIST_DEFAULTS, "customer_id": m.customer_id, "pattern": like_pattern("zzz"), "limit": 50, "offset": 0},
             "/v1/projects?q=zzz",
         ),
         "users q": (
             "list_users",
-            {"customer_id": m.customer_id, "pattern": like_pattern("seed-0-1"), "limit": 50, "offset": 0},
+            {
+                **LIST_DEFAULTS,
+                "customer_id": m.customer_id,
+                "pattern": like_pattern("seed-0-1"),
+                "limit": 50,
+                "offset": 0,
+            },
             "/v1/users?q=seed-0-1",
         ),
     }
@@ -106,6 +134,14 @@ def p50(run: Callable[[], object], repeats: int, warmup: int = 3) -> float:
     return statistics.median(times) * 1000
 
 
+def searched(conn: psycopg.Connection, statements: dict[str, str], query: str, params: dict) -> dict:
+    """list_issues' parameters as exitus/api/issues.py makes them for a search: the ids the search index finds
+    (search_issues), unless the term is frequent. Unchanged for other queries, or queries/ without search_issues."""
+    if query != "list_issues" or params.get("pattern") is None or "search_issues" not in statements:
+        return params
+    return {**params, "ids": conn.execute(statements["search_issues"], {**params, "cap": SEARCH_CAP}).fetchone()[0]}
+
+
 def measure_sql(url: str, manifest: Manifest, repeats: int, plans: Path, queries_dir: Path) -> dict[str, float]:
     statements = named_statements(queries_dir)
     results = {}
@@ -117,11 +153,12 @@ def measure_sql(url: str, manifest: Manifest, repeats: int, plans: Path, queries
             def run(query=query, params=params):
                 with conn.transaction():
                     conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
-                    return conn.execute(statements[query], params).fetchall()
+                    return conn.execute(statements[query], searched(conn, statements, query, params)).fetchall()
 
             results[name] = p50(run, repeats)
             with conn.transaction():
                 conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
+                params = searched(conn, statements, query, params)
                 plan = conn.execute("explain (analyze, buffers) " + statements[query], params).fetchall()
                 rows = len(conn.execute(statements[query], params).fetchall())
             out.write(f"== {name} ({rows} rows, p50 {results[name]:.2f} ms)\n")

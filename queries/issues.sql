@@ -1,10 +1,13 @@
 -- :name list_issues :many
--- :doc A project's issues, oldest first; `pattern` (ILIKE, may be null) matches subject or content. Reporter and
--- :doc assignee as users; `voted`: whether `user_id` voted for the issue.
+-- :doc A page of a project's issues (reporter and assignee as users; `voted`: whether `user_id` voted): each filter
+-- :doc null or holding (see exitus/api/issues.py), in `sort` order (exitus/api/issues.py's SORTS: created, updated,
+-- :doc severity, number, votes, each with `-` for descending, ties by id), after the keyset cursor `after_*` (null: from the start). `ids`, when not null, are the only candidates (the search).
+-- Each page is planned for its parameters (a custom plan): the `sort` CASEs fold to the one sort key, so the planner
+-- walks that sort's index (migrations/0007) and stops at the page's end; tests/test_query_plans.py holds that, also
+-- for the plan a prepared statement settles on. Under row-level security the planner cannot use column statistics
+-- for ILIKE and guesses it matches almost nothing, so it would filter the whole project and sort it even when half
+-- of it matches; coalesce() (a no-op: the columns are not null) makes it guess half, so it walks in order.
 -- The page is cut first (the inner select) and only its rows are joined to their users and the caller's votes.
--- Under row-level security the planner cannot use column statistics for ILIKE and guesses it matches almost nothing,
--- so it would filter the whole project and sort it even when half of it matches. coalesce() (a no-op: the columns are
--- not null) makes it guess half, so it walks issues_list_idx in order and stops at the page's end.
 select i.id, i.project_id, i.number, i.subject, i.content, i.severity, i.category, i.labels, i.state,
        jsonb_build_object('id', r.id, 'name', r.name, 'email', r.email) as reporter,
        case when a.id is not null then jsonb_build_object('id', a.id, 'name', a.name, 'email', a.email) end
@@ -16,13 +19,83 @@ select i.id, i.project_id, i.number, i.subject, i.content, i.severity, i.categor
        i.version, i.created_at, i.updated_at
 from (select * from issues
       where customer_id = :customer_id and project_id = :project_id
+        and (cast(:states as text[]) is null or state = any(cast(:states as text[])))
+        and (cast(:severities as text[]) is null or severity = any(cast(:severities as text[])))
+        and (cast(:categories as text[]) is null or category = any(cast(:categories as text[])))
+        and (cast(:labels as text[]) is null or labels @> cast(:labels as text[]))
+        and (cast(:assignee as uuid) is null or assignee = cast(:assignee as uuid))
+        and (not cast(:unassigned as boolean) or assignee is null)
+        and (cast(:reporter as uuid) is null or reporter = cast(:reporter as uuid))
+        and (cast(:created_after as timestamptz) is null or created_at > cast(:created_after as timestamptz))
+        and (cast(:created_before as timestamptz) is null or created_at < cast(:created_before as timestamptz))
+        and (cast(:updated_after as timestamptz) is null or updated_at > cast(:updated_after as timestamptz))
+        and (cast(:updated_before as timestamptz) is null or updated_at < cast(:updated_before as timestamptz))
+        and (cast(:ids as uuid[]) is null or id = any(cast(:ids as uuid[])))
         and (cast(:pattern as text) is null
              or coalesce(subject ilike cast(:pattern as text) or content ilike cast(:pattern as text), false))
-      order by created_at, id
+        and (cast(:after_id as uuid) is null or case cast(:sort as text)
+             when 'created' then (created_at, id) > (cast(:after_time as timestamptz), cast(:after_id as uuid))
+             when '-created' then (created_at, id) < (cast(:after_time as timestamptz), cast(:after_id as uuid))
+             when 'updated' then (updated_at, id) > (cast(:after_time as timestamptz), cast(:after_id as uuid))
+             when '-updated' then (updated_at, id) < (cast(:after_time as timestamptz), cast(:after_id as uuid))
+             when 'severity' then (exitus_severity_rank(severity), created_at, id)
+                                  > (cast(:after_rank as integer), cast(:after_time as timestamptz), cast(:after_id as uuid))
+             when '-severity' then (exitus_severity_rank(severity), created_at, id)
+                                   < (cast(:after_rank as integer), cast(:after_time as timestamptz), cast(:after_id as uuid))
+             when 'number' then number > cast(:after_rank as integer)
+             when '-number' then number < cast(:after_rank as integer)
+             when 'votes' then (votes, id) > (cast(:after_rank as integer), cast(:after_id as uuid))
+             when '-votes' then (votes, id) < (cast(:after_rank as integer), cast(:after_id as uuid))
+             end)
+      order by case cast(:sort as text) when 'severity' then exitus_severity_rank(severity)
+                                       when 'number' then number when 'votes' then votes end,
+               case cast(:sort as text) when '-severity' then exitus_severity_rank(severity)
+                                        when '-number' then number when '-votes' then votes end desc,
+               case cast(:sort as text) when 'created' then created_at when 'updated' then updated_at
+                                        when 'severity' then created_at end,
+               case cast(:sort as text) when '-created' then created_at when '-updated' then updated_at
+                                        when '-severity' then created_at end desc,
+               case when cast(:sort as text) like '-%' then id end desc,
+               case when cast(:sort as text) not like '-%' then id end
       limit :limit offset :offset) as i
 join users r on r.customer_id = i.customer_id and r.id = i.reporter
 left join users a on a.customer_id = i.customer_id and a.id = i.assignee
-order by i.created_at, i.id
+order by case cast(:sort as text) when 'severity' then exitus_severity_rank(i.severity)
+                                       when 'number' then i.number when 'votes' then i.votes end,
+         case cast(:sort as text) when '-severity' then exitus_severity_rank(i.severity)
+                                        when '-number' then i.number when '-votes' then i.votes end desc,
+         case cast(:sort as text) when 'created' then i.created_at when 'updated' then i.updated_at
+                                  when 'severity' then i.created_at end,
+         case cast(:sort as text) when '-created' then i.created_at when '-updated' then i.updated_at
+                                  when '-severity' then i.created_at end desc,
+         case when cast(:sort as text) like '-%' then i.id end desc,
+         case when cast(:sort as text) not like '-%' then i.id end
+
+-- :name count_issues :scalar
+-- :doc How many of a project's issues pass the filters of list_issues (the same parameters, no cursor or page).
+select count(*)
+from issues
+where customer_id = :customer_id and project_id = :project_id
+  and (cast(:states as text[]) is null or state = any(cast(:states as text[])))
+  and (cast(:severities as text[]) is null or severity = any(cast(:severities as text[])))
+  and (cast(:categories as text[]) is null or category = any(cast(:categories as text[])))
+  and (cast(:labels as text[]) is null or labels @> cast(:labels as text[]))
+  and (cast(:assignee as uuid) is null or assignee = cast(:assignee as uuid))
+  and (not cast(:unassigned as boolean) or assignee is null)
+  and (cast(:reporter as uuid) is null or reporter = cast(:reporter as uuid))
+  and (cast(:created_after as timestamptz) is null or created_at > cast(:created_after as timestamptz))
+  and (cast(:created_before as timestamptz) is null or created_at < cast(:created_before as timestamptz))
+  and (cast(:updated_after as timestamptz) is null or updated_at > cast(:updated_after as timestamptz))
+  and (cast(:updated_before as timestamptz) is null or updated_at < cast(:updated_before as timestamptz))
+  and (cast(:ids as uuid[]) is null or id = any(cast(:ids as uuid[])))
+  and (cast(:pattern as text) is null
+       or coalesce(subject ilike cast(:pattern as text) or content ilike cast(:pattern as text), false))
+
+-- :name search_issues :scalar
+-- :doc The ids of the project's issues whose subject or content matches `pattern` (ILIKE), or null when the term is
+-- :doc frequent (more than `cap` matches), through exitus_search_issues (migrations/0007), which an index serves
+-- :doc and which reads the bound customer's rows only.
+select exitus_search_issues(:customer_id, :project_id, :pattern, :cap)
 
 -- :name get_issue :one
 -- :doc One issue of a project of the customer, as list_issues shows it.

@@ -1,13 +1,29 @@
 -- :name list_users :many
--- :doc The customer's users, oldest first; `pattern` (ILIKE, may be null) matches name, email or subject.
+-- :doc The customer's users, oldest first, after the keyset cursor `after_*`
+-- :doc (null: from the start); `pattern` (ILIKE, may be null) matches name, email or subject.
 select id, sub, email, name, version, created_at, updated_at
 from users
 where customer_id = :customer_id
   and (cast(:pattern as text) is null  -- coalesce: see list_issues
        or coalesce(name ilike cast(:pattern as text) or email ilike cast(:pattern as text)
                    or sub ilike cast(:pattern as text), false))
+  and (cast(:created_after as timestamptz) is null or created_at > cast(:created_after as timestamptz))
+  and (cast(:created_before as timestamptz) is null or created_at < cast(:created_before as timestamptz))
+  and (cast(:after_id as uuid) is null
+       or (created_at, id) > (cast(:after_time as timestamptz), cast(:after_id as uuid)))  -- the keyset cursor
 order by created_at, id
 limit :limit offset :offset
+
+-- :name count_users :scalar
+-- :doc How many of the customer's users pass the filters of list_users.
+select count(*)
+from users
+where customer_id = :customer_id
+  and (cast(:pattern as text) is null  -- coalesce: see list_issues
+       or coalesce(name ilike cast(:pattern as text) or email ilike cast(:pattern as text)
+                   or sub ilike cast(:pattern as text), false))
+  and (cast(:created_after as timestamptz) is null or created_at > cast(:created_after as timestamptz))
+  and (cast(:created_before as timestamptz) is null or created_at < cast(:created_before as timestamptz))
 
 -- :name get_user :one
 -- :doc One user of the customer.

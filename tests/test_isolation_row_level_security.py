@@ -168,3 +168,75 @@ def test_a_bound_connection_cannot_write_another_customers_rows(world, service, 
         service.rollback()
     bind(world, service, b.id)
     assert {table: count(service, table) > 0 for table in tenant_tables} == dict.fromkeys(tenant_tables, True)
+
+
+# -- the search role (migrations/0007.list-indexes.sql) -------------------------------------------------------------
+# The one policy that does not bind the customer is for exitus_search, which owns the search function (a trigram
+# index can serve its ILIKE only without the tenant policy in the way); that function binds the customer itself.
+
+
+def test_only_the_search_role_has_a_policy_that_does_not_bind_the_customer(superuser, tenant_tables):
+    unbound = superuser.execute(
+        "select tablename, policyname, roles::text[], cmd from pg_policies"
+        " where schemaname = 'public' and tablename = any(%s)"
+        " and coalesce(qual, '') not like '%%exitus_request_customer()%%' and cmd <> 'INSERT'",
+        (tenant_tables,),
+    ).fetchall()
+    assert unbound == [("issues", "issues_search", ["exitus_search"], "SELECT")]
+
+
+def test_no_login_and_no_other_role_can_act_as_the_search_role(superuser, service):
+    role = superuser.execute(
+        "select rolcanlogin, rolsuper, rolbypassrls, rolinherit from pg_roles where rolname = 'exitus_search'"
+    ).fetchone()
+    assert role == (False, False, False, False)
+    # Policies apply to members too: neither the owner (FORCEd row-level security) nor the serving role may be one.
+    members = superuser.execute(
+        "select rolname from pg_roles where not rolsuper and rolname <> 'exitus_search'"
+        " and pg_has_role(oid, 'exitus_search', 'member')"
+    ).fetchall()
+    assert members == []
+    service.execute("set role exitus_service")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        service.execute("set role exitus_search")
+
+
+def test_the_search_role_owns_only_the_search_function_and_reads_only_searched_columns(superuser):
+    owned = superuser.execute(
+        "select p.oid::regprocedure::text from pg_proc p where p.proowner = 'exitus_search'::regrole"
+        " union all select c.relname from pg_class c where c.relowner = 'exitus_search'::regrole"
+    ).fetchall()
+    assert owned == [("exitus_search_issues(uuid,uuid,text,integer)",)]
+    tables = superuser.execute(
+        "select table_name from information_schema.role_table_grants where grantee = 'exitus_search'"
+    ).fetchall()
+    assert tables == []
+    columns = superuser.execute(
+        "select table_name, column_name, privilege_type from information_schema.column_privileges"
+        " where grantee = 'exitus_search' order by 2"
+    ).fetchall()
+    assert columns == [
+        ("issues", name, "SELECT")
+        for name in sorted(("content", "created_at", "customer_id", "id", "project_id", "subject"))
+    ]
+
+
+def search(service: psycopg.Connection, customer_id: str, project_id: str) -> set[str]:
+    found = service.execute(
+        "select exitus_search_issues(%s, %s, '%%needle%%', 100)", (customer_id, project_id)
+    ).fetchone()[0]
+    return {str(i) for i in found}
+
+
+def test_the_search_function_reads_the_bound_customers_issues_only(world, service):
+    a, b = world.customers["A"], world.customers["B"]
+    service.execute("set role exitus_service")
+    assert search(service, a.id, a.projects["alpha"]) == set()  # unbound
+    bind(world, service, a.id)
+    assert search(service, a.id, a.projects["alpha"]) == {a.issues["alpha"]}
+    for customer_id, project_id in (
+        (b.id, b.projects["alpha"]),
+        (a.id, b.projects["alpha"]),
+        (b.id, a.projects["alpha"]),
+    ):
+        assert search(service, customer_id, project_id) == set(), (customer_id, project_id)

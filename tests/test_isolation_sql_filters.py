@@ -36,6 +36,19 @@ NOT_TENANT_QUERIES = {
 }
 
 CHECKS: dict[str, Callable[[World, psycopg.Connection], None]] = {}
+# The list queries' filters and keyset parameters, unset (the first page of everything).
+CREATED = {"created_after": None, "created_before": None}
+NO_CURSOR = {"after_time": None, "after_id": None}
+PAGE = {**CREATED, **NO_CURSOR, "limit": 100, "offset": 0}
+ISSUE_PAGE = {**NO_CURSOR, "after_rank": None, "sort": "created", "limit": 100, "offset": 0}
+
+
+def issue_filters(**given) -> dict:
+    unset = dict.fromkeys(
+        ("states", "severities", "categories", "labels", "assignee", "reporter", "updated_after", "updated_before",
+         "ids", "pattern"),
+    )  # fmt: skip
+    return {**unset, **CREATED, "unassigned": False, **given}
 
 
 def checks(name: str):
@@ -101,10 +114,17 @@ def test_every_named_query_is_checked_here_or_named_as_not_a_tenant_query():
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     for pattern in (None, "%a%"):  # both customers' projects are named alpha and beta
-        rows = w.run(sql, "list_projects", customer_id=a.id, pattern=pattern, limit=100, offset=0)
+        rows = w.run(sql, "list_projects", customer_id=a.id, pattern=pattern, **PAGE)
         assert ids(rows) == set(a.projects.values())
-    rows = w.run(sql, "list_projects", customer_id=b.id, pattern="%alpha%", limit=100, offset=0)
+    rows = w.run(sql, "list_projects", customer_id=b.id, pattern="%alpha%", **PAGE)
     assert ids(rows) == {b.projects["alpha"]}
+
+
+@checks("count_projects")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    assert w.run(sql, "count_projects", customer_id=a.id, pattern=None, **CREATED) == len(a.projects)
+    assert w.run(sql, "count_projects", customer_id=b.id, pattern="%alpha%", **CREATED) == 1
 
 
 @checks("get_project")
@@ -143,14 +163,23 @@ def _(w: World, sql: psycopg.Connection) -> None:
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     for pattern in (None, "%needle%", "%needle subject%", "%needle content%"):
-        page = {"pattern": pattern, "limit": 100, "offset": 0, "user_id": a.users["alice"]}
-        rows = w.run(sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], **page)
-        assert ids(rows) == {a.issues["alpha"]}, pattern
-        assert people(rows[0]) == (a.users["alice"], a.users["bob"], True), pattern
-        rows = w.run(sql, "list_issues", customer_id=a.id, project_id=b.projects["alpha"], **page)
-        assert rows == [], pattern
+        for ids_ in (None, [a.issues["alpha"], b.issues["alpha"], a.issues["beta"]]):
+            params = issue_filters(pattern=pattern, ids=ids_)
+            page = {**params, **ISSUE_PAGE, "user_id": a.users["alice"]}
+            rows = w.run(sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], **page)
+            assert ids(rows) == {a.issues["alpha"]}, pattern
+            assert people(rows[0]) == (a.users["alice"], a.users["bob"], True), pattern
+            rows = w.run(sql, "list_issues", customer_id=a.id, project_id=b.projects["alpha"], **page)
+            assert rows == [], pattern
+    # Another customer's users as filters find nothing of this customer's.
+    for by_user in ({"assignee": b.users["bob"]}, {"reporter": b.users["alice"]}):
+        rows = w.run(
+            sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], **issue_filters(**by_user),
+            **ISSUE_PAGE, user_id=a.users["alice"],
+        )  # fmt: skip
+        assert rows == [], by_user
     # B's alice voted for B's issue; her id means nothing to A's issue (and A's alice's vote nothing to B's)
-    page = {"pattern": None, "limit": 100, "offset": 0, "user_id": b.users["alice"]}
+    page = {**issue_filters(), **ISSUE_PAGE, "user_id": b.users["alice"]}
     rows = w.run(sql, "list_issues", customer_id=a.id, project_id=a.projects["alpha"], **page)
     assert [row["voted"] for row in rows] == [False]
 
@@ -158,6 +187,29 @@ def _(w: World, sql: psycopg.Connection) -> None:
 def people(row) -> tuple:
     """(reporter id, assignee id, voted) of an issue row."""
     return (row["reporter"]["id"], row["assignee"] and row["assignee"]["id"], row["voted"])
+
+
+@checks("count_issues")
+def _(w: World, sql: psycopg.Connection) -> None:
+    a, b = w.customers["A"], w.customers["B"]
+    for pattern in (None, "%needle%"):
+        params = issue_filters(pattern=pattern)
+        assert w.run(sql, "count_issues", customer_id=a.id, project_id=a.projects["alpha"], **params) == 1
+        assert w.run(sql, "count_issues", customer_id=a.id, project_id=b.projects["alpha"], **params) == 0
+
+
+@checks("search_issues")
+def _(w: World, sql: psycopg.Connection) -> None:
+    # exitus_search_issues reads the bound customer's rows only: also when the caller names another customer, or
+    # another customer's project, and when it names none (unbound).
+    a, b = w.customers["A"], w.customers["B"]
+    search = {"pattern": "%needle%", "cap": 100}
+    assert w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search) == []  # unbound
+    sql.execute("select set_config('exitus.customer_id', %s, true)", (a.id,))
+    found = w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search)
+    assert {str(i) for i in found} == {a.issues["alpha"]}
+    assert w.run(sql, "search_issues", customer_id=a.id, project_id=b.projects["alpha"], **search) == []
+    assert w.run(sql, "search_issues", customer_id=b.id, project_id=b.projects["alpha"], **search) == []
 
 
 @checks("get_issue")
@@ -324,13 +376,14 @@ def _(w: World, sql: psycopg.Connection) -> None:
 
 
 @checks("list_comments")
+@checks("count_comments")  # checked with the list
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     page = {"limit": 100, "offset": 0}
     for pattern in (None, "%needle%"):
         rows = w.run(
             sql, "list_comments", customer_id=a.id, project_id=a.projects["alpha"], issue_id=a.issues["alpha"],
-            pattern=pattern, **page,
+            pattern=pattern, **page, **CREATED, **NO_CURSOR,
         )  # fmt: skip
         assert ids(rows) == {a.comments["alpha"]}, pattern
         assert rows[0]["author"] == {"id": a.users["alice"], "name": "alice", "email": "alice@x"}, pattern
@@ -341,9 +394,14 @@ def _(w: World, sql: psycopg.Connection) -> None:
         ):
             rows = w.run(
                 sql, "list_comments", customer_id=a.id, project_id=project_id, issue_id=issue_id, pattern=pattern,
-                **page,
+                **page, **CREATED, **NO_CURSOR,
             )  # fmt: skip
             assert rows == [], (pattern, project_id, issue_id)
+            counted = w.run(
+                sql, "count_comments", customer_id=a.id, project_id=project_id, issue_id=issue_id, pattern=pattern,
+                **CREATED,
+            )  # fmt: skip
+            assert counted == 0, (pattern, project_id, issue_id)
 
 
 @checks("get_comment")
@@ -406,12 +464,14 @@ def _(w: World, sql: psycopg.Connection) -> None:
 
 
 @checks("list_users")
+@checks("count_users")  # checked with the list
 def _(w: World, sql: psycopg.Connection) -> None:
     a = w.customers["A"]
     for pattern in (None, "%alice%", "%@x%", "%o%"):
-        rows = w.run(sql, "list_users", customer_id=a.id, pattern=pattern, limit=100, offset=0)
+        rows = w.run(sql, "list_users", customer_id=a.id, pattern=pattern, **PAGE)
         expected = {a.users[s] for s in a.users if pattern is None or pattern.strip("%") in f"{s} {s}@x"}
         assert ids(rows) == expected, pattern
+        assert w.run(sql, "count_users", customer_id=a.id, pattern=pattern, **CREATED) == len(expected), pattern
 
 
 @checks("get_user")
@@ -447,14 +507,16 @@ def _(w: World, sql: psycopg.Connection) -> None:
 
 
 @checks("list_customers")
+@checks("count_customers")  # checked with the list
 def _(w: World, sql: psycopg.Connection) -> None:
     a = w.customers["A"]
     for pattern in (None, "%customer%"):
-        rows = w.run(sql, "list_customers", only_id=a.id, pattern=pattern, limit=100, offset=0)
+        rows = w.run(sql, "list_customers", only_id=a.id, pattern=pattern, **PAGE)
         assert ids(rows) == {a.id}, pattern
-    everyone = w.run(sql, "list_customers", only_id=None, pattern="%customer%", limit=100, offset=0)
+        assert w.run(sql, "count_customers", only_id=a.id, pattern=pattern, **CREATED) == 1
+    everyone = w.run(sql, "list_customers", only_id=None, pattern="%customer%", **PAGE)
     assert ids(everyone) == {c.id for c in w.customers.values()}  # administrators: every customer
-    searched = w.run(sql, "list_customers", only_id=None, pattern="%customer B%", limit=100, offset=0)
+    searched = w.run(sql, "list_customers", only_id=None, pattern="%customer B%", **PAGE)
     assert ids(searched) == {w.customers["B"].id}
 
 

@@ -118,7 +118,10 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     assert "idempotency_keys" in public_tables(fresh_url)
     assert migrations.down(fresh_url) == ["0008.idempotency"]
     assert "idempotency_keys" not in public_tables(fresh_url)
+    assert {"issues_search_idx", "issues_updated_idx", "issues_votes_idx"} <= index_names(fresh_url)
     assert migrations.down(fresh_url) == ["0007.list-indexes"]
+    assert {"issues_search_idx", "issues_updated_idx", "issues_votes_idx"}.isdisjoint(index_names(fresh_url))
+    assert "issues_assignee_idx" in index_names(fresh_url)
     assert "issue_votes" in public_tables(fresh_url)
     assert migrations.down(fresh_url) == ["0006.tracker"]
     assert "issue_votes" not in public_tables(fresh_url)

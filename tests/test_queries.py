@@ -25,7 +25,7 @@ DOCUMENTED = {
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=[s.name for s in STATEMENTS])
 def test_queries_are_named_verb_noun_and_documented(statement):
-    assert re.fullmatch(r"(get|list|create|update|upsert|set|delete)_[a-z_]+", statement.name)
+    assert re.fullmatch(r"(get|list|count|search|create|update|upsert|set|delete)_[a-z_]+", statement.name)
     assert statement.name in DOCUMENTED, f"{statement.name} has no -- :doc line under its -- :name"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from bench.datasize import named_statements
+from bench.datasize import issue_list, named_statements
 from bench.seed import Manifest, libpq_url, seed
 from exitus.db import like_pattern
 from exitus.dev.postgres import LocalPostgres
@@ -60,8 +60,7 @@ def walks_in_order(plan: dict, index: str) -> bool:
 
 
 def issue_page(m: Manifest, pattern: str | None, offset: int = 0) -> dict:
-    page = {"customer_id": m.customer_id, "project_id": m.project_id, "pattern": pattern, "limit": 50, "offset": offset}
-    return {**page, "user_id": m.customer_id}  # the caller whose votes `voted` shows: here one who has none
+    return issue_list(m, pattern=pattern, offset=offset)
 
 
 @pytest.mark.parametrize("offset", [0, 1000])  # a deep page: a quarter of the way into the project
@@ -92,3 +91,100 @@ def test_the_planner_knows_a_projects_size(seeded):
     )
     estimated = max(n["Plan Rows"] for n in nodes(plan))
     assert m.issues_in_project / 1.5 <= estimated <= m.issues_in_project * 1.5, estimated
+
+
+def middle_issue(url: str, m: Manifest) -> dict:
+    """An issue of the measured project, somewhere in its middle: a page after it is a deep keyset page."""
+    with psycopg.connect(libpq_url(url), row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("select set_config('exitus.customer_id', %s, true)", (m.customer_id,))
+        return conn.execute(
+            "select id, created_at, updated_at, exitus_severity_rank(severity) as rank, reporter, assignee"
+            " from issues where customer_id = %s and project_id = %s and assignee is not null"
+            " order by created_at offset %s limit 1",
+            (m.customer_id, m.project_id, m.issues_in_project // 2),
+        ).fetchone()
+
+
+SORT_INDEXES = {
+    "created": "issues_list_idx",
+    "updated": "issues_updated_idx",
+    "severity": "issues_severity_idx",
+}
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("sort", sorted(SORT_INDEXES))
+@pytest.mark.parametrize("after", [False, True], ids=["first page", "after a cursor"])
+def test_each_sort_walks_its_index_in_order_from_the_cursor(seeded, sort, descending, after):
+    url, m = seeded
+    middle = middle_issue(url, m)
+    time_key = "updated_at" if sort == "updated" else "created_at"
+    position = {"after_time": middle[time_key], "after_rank": middle["rank"], "after_id": middle["id"]}
+    params = issue_list(m, sort=f"{'-' if descending else ''}{sort}", **(position if after else {}))
+    plan = explain(url, m.customer_id, "list_issues", params)
+    assert walks_in_order(plan, SORT_INDEXES[sort]), json.dumps(plan, indent=1)
+    if after:  # the cursor is an index condition (a row comparison), not a filter over what the walk skipped
+        scan = next(n for n in nodes(plan) if n["Node Type"] == "Index Scan")
+        assert "ROW(" in scan["Index Cond"], scan
+
+
+@pytest.mark.parametrize(
+    ("column", "index"), [("assignee", "issues_assignee_list_idx"), ("reporter", "issues_reporter_idx")]
+)
+def test_a_user_filter_takes_its_index(seeded, column, index):
+    # A user's issues are few: fetched through the index and sorted (a walk in order is as good, when more).
+    url, m = seeded
+    middle = middle_issue(url, m)
+    plan = explain(url, m.customer_id, "list_issues", issue_list(m, **{column: middle[column]}))
+    assert [n.get("Index Name") for n in nodes(plan) if "Index Name" in n] == [index], json.dumps(plan, indent=1)
+
+
+def test_the_service_never_settles_on_a_generic_plan_for_a_list(seeded):
+    """psycopg prepares the named queries (exitus/db.py); PostgreSQL may then switch a statement to a generic plan,
+    in which the sort CASEs no longer fold: that plan would sort the whole project for every page."""
+    url, m = seeded
+    middle = middle_issue(url, m)
+    with psycopg.connect(libpq_url(url)) as conn:
+        for i in range(12):
+            sort = ("created", "-updated", "severity")[i % 3]
+            conn.execute("select set_config('exitus.customer_id', %s, true)", (m.customer_id,))
+            params = issue_list(m, sort=sort, after_time=middle["created_at"], after_rank=2, after_id=middle["id"])
+            conn.execute(STATEMENTS["list_issues"], params, prepare=True).fetchall()
+            conn.commit()
+        plans = conn.execute(
+            "select generic_plans, custom_plans from pg_prepared_statements"
+            " where statement like '%%exitus_severity_rank%%'"
+        ).fetchall()
+    assert plans == [(0, 12)]
+
+
+def test_a_rare_term_is_found_through_the_search_index(seeded):
+    url, m = seeded
+
+    def search_index_scans(conn) -> int:
+        conn.execute("select pg_stat_force_next_flush()")
+        return conn.execute(
+            "select idx_scan from pg_stat_user_indexes where indexrelname = 'issues_search_idx'"
+        ).fetchone()[0]
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        before = search_index_scans(conn)
+        with conn.transaction():
+            conn.execute("select set_config('exitus.customer_id', %s, true)", (m.customer_id,))
+            found = conn.execute(
+                STATEMENTS["search_issues"], issue_list(m, pattern=like_pattern(m.rare_term), cap=200)
+            ).fetchone()[0]
+        assert len(found) == m.rare_matches_in_project
+        assert search_index_scans(conn) > before
+
+
+def test_a_frequent_term_is_not_collected_from_the_search_index(seeded):
+    # Its GIN bitmap would hold every match before any limit applied: the search function answers null (frequent)
+    # from a sample, and the list walks in order (test_a_search_walks_the_list_index_and_stops_at_the_page_end).
+    url, m = seeded
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute("select set_config('exitus.customer_id', %s, true)", (m.customer_id,))
+        found = conn.execute(
+            STATEMENTS["search_issues"], issue_list(m, pattern=like_pattern(m.common_term), cap=200)
+        ).fetchone()[0]
+    assert found is None

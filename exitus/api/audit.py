@@ -1,12 +1,12 @@
 """The audit trail: a customer's events (newest first, keyset-paged, or every one as NDJSON) and its verification."""
 
 import json
-from urllib.parse import urlencode
 
 from connexion.context import request
 
 from exitus import audit
 from exitus.errors import Forbidden
+from exitus.paging import next_link
 from exitus.request_scope import current
 
 NDJSON = "application/x-ndjson"
@@ -103,9 +103,3 @@ def _wants_ndjson():
 def parse_cursor(value):
     """The keyset cursor (the spec's Cursor: digits): the sequence of the last event of the previous page."""
     return None if value is None else int(value)
-
-
-def next_link(path, query):
-    """An RFC 8288 Link header value naming the next page (a relative reference, with every filter kept)."""
-    kept = {key: value for key, value in query.items() if value is not None}
-    return f'<{path}?{urlencode(kept)}>; rel="next"'

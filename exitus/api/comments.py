@@ -1,27 +1,31 @@
 """Comments on an issue. The caller is the author."""
 
-from exitus import conditional, metrics
-from exitus.api import issues, page
+from exitus import conditional, metrics, paging
+from exitus.api import issues
 from exitus.db import like_pattern
 from exitus.errors import NotFound
 from exitus.request_scope import current
 
 
-def list_comments(project_id, issue_id, q=None, offset=0, limit=50):
+def list_comments(
+    project_id, issue_id, q=None, created_after=None, created_before=None, cursor=None, offset=0, limit=50, count=False
+):
     scope = current()
-    rows = [
-        *scope.queries.list_comments(
-            customer_id=scope.tenant,
-            project_id=project_id,
-            issue_id=issue_id,
-            pattern=like_pattern(q),
-            offset=offset,
-            limit=limit,
-        )
-    ]
+    requested = {"q": q, "created_after": created_after, "created_before": created_before}
+    listing = paging.Listing(f"/v1/projects/{project_id}/issues/{issue_id}/comments", scope.tenant, requested, limit)
+    filters = {
+        "customer_id": scope.tenant,
+        "project_id": project_id,
+        "issue_id": issue_id,
+        "pattern": like_pattern(q),
+        "created_after": created_after,
+        "created_before": created_before,
+    }
+    rows = scope.queries.list_comments(**filters, **listing.position(cursor), offset=offset, limit=limit + 1)
     if not rows:
         issues.get_issue(project_id, issue_id)  # an empty page of an issue that does not exist is a 404
-    return page("comments", rows, offset, limit)
+    total = scope.queries.count_comments(**filters) if count else None
+    return listing.respond("comments", rows, offset, total)
 
 
 def create_comment(project_id, issue_id, body):

@@ -2,18 +2,26 @@
 labels. Only administrators rename: names are unique across customers, so a tenant's rename would tell it whether
 another customer has the name (409 or not), and would let it take a name before its owner signs up."""
 
-from exitus import conditional
-from exitus.api import page
+from exitus import conditional, paging
 from exitus.db import array, like_pattern
 from exitus.errors import Forbidden, NotFound
 from exitus.request_scope import current
 
 
-def list_customers(q=None, offset=0, limit=50):
+def list_customers(q=None, created_after=None, created_before=None, cursor=None, offset=0, limit=50, count=False):
     scope = current()
     only_id = None if scope.identity.is_admin else scope.tenant
-    rows = scope.queries.list_customers(only_id=only_id, pattern=like_pattern(q), offset=offset, limit=limit)
-    return page("customers", rows, offset, limit)
+    requested = {"q": q, "created_after": created_after, "created_before": created_before}
+    listing = paging.Listing("/v1/customers", only_id, requested, limit)
+    filters = {
+        "only_id": only_id,
+        "pattern": like_pattern(q),
+        "created_after": created_after,
+        "created_before": created_before,
+    }
+    rows = scope.queries.list_customers(**filters, **listing.position(cursor), offset=offset, limit=limit + 1)
+    total = scope.queries.count_customers(**filters) if count else None
+    return listing.respond("customers", rows, offset, total)
 
 
 def create_customer(body):

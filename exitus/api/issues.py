@@ -1,29 +1,107 @@
 """Issues of a project. The caller is the reporter; the assignee must be a user of the same customer. An issue's state
 follows the workflow (migrations/0006: exitus_issue_next_states), whether moved by a transition or by an update."""
 
-from exitus import audit, conditional, metrics
+from exitus import audit, conditional, metrics, paging
 from exitus.api import audit as audit_api
-from exitus.api import page, projects
+from exitus.api import projects
 from exitus.db import array, like_pattern
 from exitus.errors import IllegalTransition, NotFound
 from exitus.request_scope import current
 
+# The orders of `sort=` (each also descending, with `-`): a row's keyset position besides its id, as the CASEs of
+# queries/issues.sql's list_issues take it. A new sort: a line here, its CASE branches there, and an index.
+SORTS = paging.sorts(
+    paging.Sort("created", {"after_time": paging.by("created_at")}),
+    paging.Sort("updated", {"after_time": paging.by("updated_at")}),
+    paging.Sort(
+        "severity", {"after_rank": lambda row: SEVERITY_RANK[row["severity"]], "after_time": paging.by("created_at")}
+    ),
+    paging.Sort("number", {"after_rank": paging.by("number")}),  # unique in the project: no tie to break
+    paging.Sort("votes", {"after_rank": paging.by("votes")}),
+)
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}  # exitus_severity_rank() (migrations/0007)
+# A search first asks the search index for the matching ids (exitus_search_issues, migrations/0007), up to this many:
+# a term that matches more is frequent enough that walking the project in order and filtering finds a page's worth
+# soon, while fetching and sorting every match would cost in proportion to their number (bench/README.md).
+SEARCH_CAP = 200
 
-def list_issues(project_id, q=None, offset=0, limit=50):
+
+def list_issues(
+    project_id,
+    q=None,
+    state=None,
+    severity=None,
+    category=None,
+    labels=None,
+    assignee=None,
+    reporter=None,
+    created_after=None,
+    created_before=None,
+    updated_after=None,
+    updated_before=None,
+    sort="created",
+    cursor=None,
+    offset=0,
+    limit=50,
+    count=False,
+):
     scope = current()
-    rows = [
-        *scope.queries.list_issues(
-            customer_id=scope.tenant,
-            project_id=project_id,
-            pattern=like_pattern(q),
-            offset=offset,
-            limit=limit,
-            user_id=scope.user_id,
-        )
-    ]
+    requested = {
+        "q": q,
+        "state": state,
+        "severity": severity,
+        "category": category,
+        "labels": labels,
+        "assignee": assignee,
+        "reporter": reporter,
+        "created_after": created_after,
+        "created_before": created_before,
+        "updated_after": updated_after,
+        "updated_before": updated_before,
+    }
+    listing = paging.Listing(
+        f"/v1/projects/{project_id}/issues",
+        scope.tenant,
+        requested,
+        limit,
+        sort=SORTS[sort],
+        sort_name=sort,
+        keyset_parameters=("after_time", "after_rank", "after_id"),
+    )
+    position = listing.position(cursor)
+    pattern = like_pattern(q)
+    filters = {
+        "customer_id": scope.tenant,
+        "project_id": project_id,
+        "states": state,
+        "severities": severity,
+        "categories": category,
+        "labels": labels,
+        "assignee": None if assignee in (None, "none") else assignee,
+        "unassigned": assignee == "none",
+        "reporter": reporter,
+        "created_after": created_after,
+        "created_before": created_before,
+        "updated_after": updated_after,
+        "updated_before": updated_before,
+        "pattern": pattern,
+        "ids": _search(scope, project_id, pattern),
+    }
+    rows = scope.queries.list_issues(
+        **filters, sort=sort, **position, offset=offset, limit=limit + 1, user_id=scope.user_id
+    )
     if not rows:
         projects.get_project(project_id)  # an empty page of a project that does not exist is a 404
-    return page("issues", rows, offset, limit)
+    total = scope.queries.count_issues(**filters) if count else None
+    return listing.respond("issues", rows, offset, total)
+
+
+def _search(scope, project_id, pattern):
+    """The ids of the issues `pattern` matches, from the search index; None when there is no search or when the
+    term is frequent (the list query then filters as it walks)."""
+    if pattern is None:
+        return None
+    return scope.queries.search_issues(customer_id=scope.tenant, project_id=project_id, pattern=pattern, cap=SEARCH_CAP)
 
 
 def create_issue(project_id, body):
@@ -143,5 +221,5 @@ def list_issue_history(project_id, id, cursor=None, limit=50):
     headers = {}
     if len(rows) == limit:
         query = {"limit": limit, "cursor": str(rows[-1]["sequence"])}
-        headers["Link"] = audit_api.next_link(f"/v1/projects/{project_id}/issues/{id}/history", query)
+        headers["Link"] = paging.next_link(f"/v1/projects/{project_id}/issues/{id}/history", query)
     return {"events": [audit.event(row) for row in rows]}, 200, headers

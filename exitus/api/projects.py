@@ -1,16 +1,24 @@
 """Projects of the caller's customer."""
 
-from exitus import conditional
-from exitus.api import page
+from exitus import conditional, paging
 from exitus.db import array, like_pattern
 from exitus.errors import NotFound
 from exitus.request_scope import current
 
 
-def list_projects(q=None, offset=0, limit=50):
+def list_projects(q=None, created_after=None, created_before=None, cursor=None, offset=0, limit=50, count=False):
     scope = current()
-    rows = scope.queries.list_projects(customer_id=scope.tenant, pattern=like_pattern(q), offset=offset, limit=limit)
-    return page("projects", rows, offset, limit)
+    requested = {"q": q, "created_after": created_after, "created_before": created_before}
+    listing = paging.Listing("/v1/projects", scope.tenant, requested, limit)
+    filters = {
+        "customer_id": scope.tenant,
+        "pattern": like_pattern(q),
+        "created_after": created_after,
+        "created_before": created_before,
+    }
+    rows = scope.queries.list_projects(**filters, **listing.position(cursor), offset=offset, limit=limit + 1)
+    total = scope.queries.count_projects(**filters) if count else None
+    return listing.respond("projects", rows, offset, total)
 
 
 def create_project(body):

@@ -186,7 +186,8 @@ def _listen(config: Config) -> socket.socket:
 
 
 def _demo_customer(queries: Any) -> str:
-    rows = [*queries.list_customers(only_id=None, pattern=DEMO_CUSTOMER, offset=0, limit=1)]
+    unfiltered = dict.fromkeys(("created_after", "created_before", "after_time", "after_id"))
+    rows = [*queries.list_customers(only_id=None, pattern=DEMO_CUSTOMER, **unfiltered, offset=0, limit=1)]
     if rows:
         return str(rows[0]["id"])
     return str(queries.create_customer(name=DEMO_CUSTOMER, description="created by make run", labels=array([]))["id"])
