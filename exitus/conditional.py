@@ -82,13 +82,18 @@ def if_match_versions(resource_id: str) -> list[int] | None:
     return [int(version.group(1)) for version in versions if version]
 
 
-def refuse_write(current: Mapping[str, Any], if_match: list[int] | None, body_version: int, what: str) -> NoReturn:
-    """Why a conditional UPDATE of an existing resource changed nothing: If-Match first (412), then the body's
-    `version` (409)."""
+def refuse_stale_tag(current: Mapping[str, Any], if_match: list[int] | None, what: str) -> None:
+    """412 when If-Match was sent and names no current version of the resource."""
     if if_match is not None and current["version"] not in if_match:
         raise PreconditionFailed(
             f"If-Match names no current version of the {what}; nothing was changed", current_version=current["version"]
         )
+
+
+def refuse_write(current: Mapping[str, Any], if_match: list[int] | None, body_version: int, what: str) -> NoReturn:
+    """Why a conditional UPDATE of an existing resource changed nothing: If-Match first (412), then the body's
+    `version` (409)."""
+    refuse_stale_tag(current, if_match, what)
     raise VersionConflict(
         f"the {what} was changed since version {body_version}; read it again", current_version=current["version"]
     )

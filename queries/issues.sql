@@ -141,11 +141,13 @@ returning id, state, old_row.previous_state
 
 -- :name update_issue_state :one
 -- :doc Moves an issue to `state` if the workflow allows it from the state it is in when the row is locked (of two
--- :doc racing moves, the second is checked against the first's result); no row means unknown id or illegal move.
+-- :doc racing moves, the second is checked against the first's result) and `version` is one `if_match` lists (null:
+-- :doc any); no row means unknown id, illegal move or a version If-Match does not name.
 update issues
 set state = :state, version = version + 1, updated_at = now()
 where customer_id = :customer_id and project_id = :project_id and id = :id
   and cast(:state as text) = any(exitus_issue_next_states(state))
+  and (cast(:if_match as integer[]) is null or version = any(cast(:if_match as integer[])))
 returning id, state
 
 -- :name list_next_states :scalar

@@ -167,9 +167,14 @@ def update_issue(project_id, id, body):
 def transition_issue(project_id, id, body):
     """Moves the issue to another state of the workflow and, with `comment`, comments on it: both or neither."""
     scope = current()
-    row = scope.queries.update_issue_state(customer_id=scope.tenant, project_id=project_id, id=id, state=body["state"])
+    if_match = conditional.if_match_versions(id)
+    row = scope.queries.update_issue_state(
+        customer_id=scope.tenant, project_id=project_id, id=id, state=body["state"], if_match=if_match
+    )
     if row is None:
-        _refuse_move(get_issue(project_id, id)["state"], body["state"])
+        issue = get_issue(project_id, id)
+        conditional.refuse_stale_tag(issue, if_match, "issue")
+        _refuse_move(issue["state"], body["state"])
     if body.get("comment") is not None:
         scope.queries.create_comment(
             customer_id=scope.tenant, project_id=project_id, issue_id=id, content=body["comment"], author=scope.user_id
@@ -177,6 +182,13 @@ def transition_issue(project_id, id, body):
         scope.after_commit(metrics.COMMENTS_CREATED.inc)
     scope.after_commit(metrics.ISSUE_STATE_CHANGES.labels(state=row["state"]).inc)
     return get_issue(project_id, id)
+
+
+def _check_if_match(project_id, id):
+    """A vote changes no version: If-Match (the issue's tag) is checked against the issue in this transaction."""
+    if_match = conditional.if_match_versions(id)
+    if if_match is not None:
+        conditional.refuse_stale_tag(get_issue(project_id, id), if_match, "issue")
 
 
 def _refuse_move(state, target):
@@ -191,6 +203,7 @@ def _refuse_move(state, target):
 def vote_for_issue(project_id, id):
     """The caller's vote; voting again changes nothing."""
     scope = current()
+    _check_if_match(project_id, id)
     scope.queries.create_vote(customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id)
     return None, 204
 
@@ -198,6 +211,7 @@ def vote_for_issue(project_id, id):
 def withdraw_vote(project_id, id):
     """Withdraws the caller's vote; withdrawing a vote that is not there changes nothing."""
     scope = current()
+    _check_if_match(project_id, id)
     votes = scope.queries.delete_vote(
         customer_id=scope.tenant, project_id=project_id, issue_id=id, user_id=scope.user_id
     )

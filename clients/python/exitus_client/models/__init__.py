@@ -20,11 +20,15 @@ from .health_status import HealthStatus
 from .invalid_value import InvalidValue
 from .issue import Issue
 from .issue_list import IssueList
+from .issue_transition import IssueTransition
 from .list_audit_events_resource_type import ListAuditEventsResourceType
+from .list_issues_sort import ListIssuesSort
+from .list_issues_state_item import ListIssuesStateItem
 from .new_comment import NewComment
 from .new_customer import NewCustomer
 from .new_issue import NewIssue
 from .new_project import NewProject
+from .nullable_user_summary_type_0 import NullableUserSummaryType0
 from .problem import Problem
 from .problem_type import ProblemType
 from .project import Project
@@ -37,6 +41,7 @@ from .updated_issue import UpdatedIssue
 from .updated_project import UpdatedProject
 from .user import User
 from .user_list import UserList
+from .user_summary import UserSummary
 
 __all__ = (
     "AuditAction",
@@ -59,11 +64,15 @@ __all__ = (
     "InvalidValue",
     "Issue",
     "IssueList",
+    "IssueTransition",
     "ListAuditEventsResourceType",
+    "ListIssuesSort",
+    "ListIssuesStateItem",
     "NewComment",
     "NewCustomer",
     "NewIssue",
     "NewProject",
+    "NullableUserSummaryType0",
     "Problem",
     "ProblemType",
     "Project",
@@ -76,4 +85,5 @@ __all__ = (
     "UpdatedProject",
     "User",
     "UserList",
+    "UserSummary",
 )

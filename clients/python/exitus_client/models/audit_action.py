@@ -10,6 +10,8 @@ class AuditAction(StrEnum):
     ISSUE_CREATED = "issue.created"
     ISSUE_STATE_CHANGED = "issue.state_changed"
     ISSUE_UPDATED = "issue.updated"
+    ISSUE_VOTED = "issue.voted"
+    ISSUE_VOTE_WITHDRAWN = "issue.vote_withdrawn"
     PROJECT_CREATED = "project.created"
     PROJECT_UPDATED = "project.updated"
     USER_CREATED = "user.created"

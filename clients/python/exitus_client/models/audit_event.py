@@ -33,7 +33,8 @@ class AuditEvent:
         action (AuditAction): `<resource type>.<what happened>`. An issue update that changes its state is
             `issue.state_changed`; one
             that changes its assignee (and not its state) `issue.assignee_changed`; any other `issue.updated`. In each
-            case `changes` lists every field the update changed.
+            case `changes` lists every field the update changed. A vote is `issue.voted` and its withdrawal
+            `issue.vote_withdrawn`, with the issue's `votes` before and after; the actor is the voter.
         resource (AuditEventResource): The changed resource, and its parents (`project_id` of an issue or comment,
             `issue_id` of a comment).
         changes (AuditEventChanges): Each changed field: `{"before": ..., "after": ...}` for updates (`version`

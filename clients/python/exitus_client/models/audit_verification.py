@@ -18,6 +18,9 @@ T = TypeVar("T", bound="AuditVerification")
 @_attrs_define
 class AuditVerification:
     """
+    Example:
+        {'ok': True, 'verified': 7, 'last_hash': 'a37a473355fd5a5de2d0345b363418354e829c4e24a9e42c981497d9cae36b36'}
+
     Attributes:
         ok (bool):
         verified (int): How many events verified, from sequence 1.

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.user_summary import UserSummary
+
 
 T = TypeVar("T", bound="Comment")
 
@@ -14,11 +18,17 @@ T = TypeVar("T", bound="Comment")
 @_attrs_define
 class Comment:
     """
+    Example:
+        {'id': '7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b', 'issue_id': '5c0a7d2e-3f4b-4c5d-9e6f-7a8b9c0d1e2f', 'content': 'I
+            see it too, on Safari 17.2 and 17.3.', 'author': {'id': '9b2e4f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b', 'name': 'Ada
+            Lovelace', 'email': 'ada@example.com'}, 'version': 1, 'created_at': '2025-01-31T09:14:03.512044Z', 'updated_at':
+            '2025-01-31T09:14:03.512044Z'}
+
     Attributes:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         content (str):
-        author (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        author (UserSummary): A user as issues and comments name them (`GET /v1/users/{id}` has the rest).
         version (int):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
@@ -27,7 +37,7 @@ class Comment:
     id: UUID
     issue_id: UUID
     content: str
-    author: UUID
+    author: UserSummary
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -40,7 +50,7 @@ class Comment:
 
         content = self.content
 
-        author = str(self.author)
+        author = self.author.to_dict()
 
         version = self.version
 
@@ -66,6 +76,8 @@ class Comment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.user_summary import UserSummary  # noqa: PLC0415
+
         d = dict(src_dict)
         id = UUID(d.pop("id"))
 
@@ -73,7 +85,7 @@ class Comment:
 
         content = d.pop("content")
 
-        author = UUID(d.pop("author"))
+        author = UserSummary.from_dict(d.pop("author"))
 
         version = d.pop("version")
 

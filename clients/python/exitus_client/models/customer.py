@@ -14,6 +14,11 @@ T = TypeVar("T", bound="Customer")
 @_attrs_define
 class Customer:
     """
+    Example:
+        {'id': '3fa85f64-5717-4562-b3fc-2c963f66afa6', 'name': 'Acme Corporation', 'description': 'Rockets, anvils and
+            giant magnets.', 'labels': ['enterprise'], 'version': 1, 'created_at': '2025-01-31T09:14:03.512044Z',
+            'updated_at': '2025-01-31T09:14:03.512044Z'}
+
     Attributes:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         name (str):

@@ -11,6 +11,9 @@ T = TypeVar("T", bound="NewComment")
 @_attrs_define
 class NewComment:
     """
+    Example:
+        {'content': 'I see it too, on Safari 17.2 and 17.3.'}
+
     Attributes:
         content (str):
     """

@@ -13,6 +13,9 @@ T = TypeVar("T", bound="NewCustomer")
 @_attrs_define
 class NewCustomer:
     """
+    Example:
+        {'name': 'Acme Corporation', 'description': 'Rockets, anvils and giant magnets.', 'labels': ['enterprise']}
+
     Attributes:
         name (str): Unique per customer, compared case-insensitively. Must contain a non-space character.
         labels (list[str]):

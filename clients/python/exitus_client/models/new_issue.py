@@ -16,6 +16,11 @@ T = TypeVar("T", bound="NewIssue")
 @_attrs_define
 class NewIssue:
     """
+    Example:
+        {'subject': 'Login button does nothing on Safari', 'content': 'Steps to reproduce: open /login in Safari 17,
+            click "Log in". Nothing happens; no request is sent.', 'severity': 'high', 'category': 'bug', 'labels':
+            ['frontend', 'safari'], 'assignee': None}
+
     Attributes:
         subject (str): A one-line summary. Must contain a non-space character.
         content (str):

@@ -13,6 +13,10 @@ T = TypeVar("T", bound="NewProject")
 @_attrs_define
 class NewProject:
     """
+    Example:
+        {'name': 'Website redesign', 'description': "The public site's new look, launching in spring.", 'labels':
+            ['web', 'q2']}
+
     Attributes:
         name (str): Unique per customer, compared case-insensitively. Must contain a non-space character.
         labels (list[str]):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.state import State
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -99,6 +100,11 @@ class Problem:
                 content).
             errors (list[InvalidValue] | Unset): `validation`: each invalid value (at most 20).
             required_scopes (list[str] | Unset): `insufficient-scope`: the scopes the operation needs.
+            allowed (list[State] | Unset): For `/problems/illegal-transition`: the states the issue may move to from its
+                current state.
+            state (State | Unset): The issue's place in the workflow: open → in_progress | closed; in_progress → resolved |
+                open;
+                resolved → closed | open; closed → open.
     """
 
     type_: str
@@ -110,6 +116,8 @@ class Problem:
     current_version: int | Unset = UNSET
     errors: list[InvalidValue] | Unset = UNSET
     required_scopes: list[str] | Unset = UNSET
+    allowed: list[State] | Unset = UNSET
+    state: State | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +146,17 @@ class Problem:
         if not isinstance(self.required_scopes, Unset):
             required_scopes = self.required_scopes
 
+        allowed: list[str] | Unset = UNSET
+        if not isinstance(self.allowed, Unset):
+            allowed = []
+            for allowed_item_data in self.allowed:
+                allowed_item = allowed_item_data.value
+                allowed.append(allowed_item)
+
+        state: str | Unset = UNSET
+        if not isinstance(self.state, Unset):
+            state = self.state.value
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -159,6 +178,10 @@ class Problem:
             field_dict["errors"] = errors
         if required_scopes is not UNSET:
             field_dict["required_scopes"] = required_scopes
+        if allowed is not UNSET:
+            field_dict["allowed"] = allowed
+        if state is not UNSET:
+            field_dict["state"] = state
 
         return field_dict
 
@@ -192,6 +215,22 @@ class Problem:
 
         required_scopes = cast(list[str], d.pop("required_scopes", UNSET))
 
+        _allowed = d.pop("allowed", UNSET)
+        allowed: list[State] | Unset = UNSET
+        if _allowed is not UNSET:
+            allowed = []
+            for allowed_item_data in _allowed:
+                allowed_item = State(allowed_item_data)
+
+                allowed.append(allowed_item)
+
+        _state = d.pop("state", UNSET)
+        state: State | Unset
+        if isinstance(_state, Unset):
+            state = UNSET
+        else:
+            state = State(_state)
+
         problem = cls(
             type_=type_,
             title=title,
@@ -202,6 +241,8 @@ class Problem:
             current_version=current_version,
             errors=errors,
             required_scopes=required_scopes,
+            allowed=allowed,
+            state=state,
         )
 
         problem.additional_properties = d

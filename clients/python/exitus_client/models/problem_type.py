@@ -13,6 +13,12 @@ T = TypeVar("T", bound="ProblemType")
 class ProblemType:
     """A problem type's documentation, from the catalogue.
 
+    Example:
+        {'type': '/problems/version-conflict', 'title': 'The resource was changed since the version sent', 'status':
+            409, 'description': 'The `version` sent is stale: someone changed the resource since it was read.
+            `current_version` is the version now. Read the resource again, reapply the change, and send it with the new
+            version. Nothing was changed.'}
+
     Attributes:
         type_ (str): The `type` of problems of this kind. Example: /problems/version-conflict.
         title (str):  Example: The resource was changed since the version sent.

@@ -14,6 +14,11 @@ T = TypeVar("T", bound="Project")
 @_attrs_define
 class Project:
     """
+    Example:
+        {'id': '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a', 'name': 'Website redesign', 'description': "The public site's new
+            look, launching in spring.", 'labels': ['web', 'q2'], 'version': 1, 'created_at': '2025-01-31T09:14:03.512044Z',
+            'updated_at': '2025-01-31T09:14:03.512044Z'}
+
     Attributes:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         name (str):

@@ -11,6 +11,9 @@ T = TypeVar("T", bound="UpdatedComment")
 @_attrs_define
 class UpdatedComment:
     """
+    Example:
+        {'content': 'I see it too, on Safari 17.2 and 17.3 (not on 16).', 'version': 1}
+
     Attributes:
         content (str):
         version (int): The version this update is based on (optimistic concurrency).

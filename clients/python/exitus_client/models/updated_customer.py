@@ -13,6 +13,10 @@ T = TypeVar("T", bound="UpdatedCustomer")
 @_attrs_define
 class UpdatedCustomer:
     """
+    Example:
+        {'name': 'Acme Corporation Ltd', 'description': 'Rockets, anvils and giant magnets.', 'labels': ['enterprise',
+            'emea'], 'version': 1}
+
     Attributes:
         name (str): Unique per customer, compared case-insensitively. Must contain a non-space character.
         labels (list[str]):

@@ -17,6 +17,11 @@ T = TypeVar("T", bound="UpdatedIssue")
 @_attrs_define
 class UpdatedIssue:
     """
+    Example:
+        {'subject': 'Login button does nothing on Safari', 'content': 'Steps to reproduce: open /login in Safari 17,
+            click "Log in". Nothing happens; no request is sent.', 'severity': 'critical', 'category': 'bug', 'labels':
+            ['frontend', 'safari'], 'assignee': None, 'state': 'closed', 'version': 1}
+
     Attributes:
         subject (str): A one-line summary. Must contain a non-space character.
         content (str):
@@ -27,7 +32,9 @@ class UpdatedIssue:
         assignee (None | Unset | UUID): A user id of the same customer (see /v1/users), or null; an id that names no
             user of the caller's customer
             answers 409. In an issue update, null or omitted unassigns.
-        state (State | Unset):
+        state (State | Unset): The issue's place in the workflow: open → in_progress | closed; in_progress → resolved |
+            open;
+            resolved → closed | open; closed → open.
     """
 
     subject: str

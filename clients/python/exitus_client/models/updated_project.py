@@ -13,6 +13,10 @@ T = TypeVar("T", bound="UpdatedProject")
 @_attrs_define
 class UpdatedProject:
     """
+    Example:
+        {'name': 'Website redesign 2.0', 'description': "The public site's new look, launching in spring.", 'labels':
+            ['web', 'q2'], 'version': 1}
+
     Attributes:
         name (str): Unique per customer, compared case-insensitively. Must contain a non-space character.
         labels (list[str]):

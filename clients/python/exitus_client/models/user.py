@@ -14,6 +14,10 @@ T = TypeVar("T", bound="User")
 @_attrs_define
 class User:
     """
+    Example:
+        {'id': '9b2e4f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b', 'sub': 'ada', 'email': 'ada@example.com', 'name': 'Ada Lovelace',
+            'version': 1, 'created_at': '2025-01-31T09:14:03.512044Z', 'updated_at': '2025-01-31T09:14:03.512044Z'}
+
     Attributes:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         sub (str): The token subject.

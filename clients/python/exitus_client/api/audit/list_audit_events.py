@@ -138,9 +138,17 @@ def sync_detailed(
     a
     `Link: <...>; rel="next"` header (RFC 8288) to the next one. With `Accept: application/x-ndjson`,
     every
-    matching event (all pages), one JSON document a line. Administrators (`exitus/customer.admin`) may
-    name
-    any customer with `customer_id`; others may name only their own (else 403).
+    matching event (all pages), one JSON document a line, streamed (chunked, no `Content-Length`) in
+    batches
+    each read in a short transaction of its own. The export is the trail as of its first batch:
+    complete, in
+    order, each event once; events appended after the export began are absent (export again, or page
+    with
+    `since`, for those). A response cut short by a failure midway ends without its final chunk, so a
+    client
+    sees it as incomplete, never as a shorter export. Administrators (`exitus/customer.admin`) may name
+    any
+    customer with `customer_id`; others may name only their own (else 403).
 
     Args:
         customer_id (UUID | Unset):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -151,7 +159,9 @@ def sync_detailed(
             changes its state is `issue.state_changed`; one
             that changes its assignee (and not its state) `issue.assignee_changed`; any other
             `issue.updated`. In each
-            case `changes` lists every field the update changed.
+            case `changes` lists every field the update changed. A vote is `issue.voted` and its
+            withdrawal
+            `issue.vote_withdrawn`, with the issue's `votes` before and after; the actor is the voter.
         since (datetime.datetime | Unset):
         until (datetime.datetime | Unset):
         cursor (str | Unset):
@@ -203,9 +213,17 @@ def sync(
     a
     `Link: <...>; rel="next"` header (RFC 8288) to the next one. With `Accept: application/x-ndjson`,
     every
-    matching event (all pages), one JSON document a line. Administrators (`exitus/customer.admin`) may
-    name
-    any customer with `customer_id`; others may name only their own (else 403).
+    matching event (all pages), one JSON document a line, streamed (chunked, no `Content-Length`) in
+    batches
+    each read in a short transaction of its own. The export is the trail as of its first batch:
+    complete, in
+    order, each event once; events appended after the export began are absent (export again, or page
+    with
+    `since`, for those). A response cut short by a failure midway ends without its final chunk, so a
+    client
+    sees it as incomplete, never as a shorter export. Administrators (`exitus/customer.admin`) may name
+    any
+    customer with `customer_id`; others may name only their own (else 403).
 
     Args:
         customer_id (UUID | Unset):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -216,7 +234,9 @@ def sync(
             changes its state is `issue.state_changed`; one
             that changes its assignee (and not its state) `issue.assignee_changed`; any other
             `issue.updated`. In each
-            case `changes` lists every field the update changed.
+            case `changes` lists every field the update changed. A vote is `issue.voted` and its
+            withdrawal
+            `issue.vote_withdrawn`, with the issue's `votes` before and after; the actor is the voter.
         since (datetime.datetime | Unset):
         until (datetime.datetime | Unset):
         cursor (str | Unset):
@@ -263,9 +283,17 @@ async def asyncio_detailed(
     a
     `Link: <...>; rel="next"` header (RFC 8288) to the next one. With `Accept: application/x-ndjson`,
     every
-    matching event (all pages), one JSON document a line. Administrators (`exitus/customer.admin`) may
-    name
-    any customer with `customer_id`; others may name only their own (else 403).
+    matching event (all pages), one JSON document a line, streamed (chunked, no `Content-Length`) in
+    batches
+    each read in a short transaction of its own. The export is the trail as of its first batch:
+    complete, in
+    order, each event once; events appended after the export began are absent (export again, or page
+    with
+    `since`, for those). A response cut short by a failure midway ends without its final chunk, so a
+    client
+    sees it as incomplete, never as a shorter export. Administrators (`exitus/customer.admin`) may name
+    any
+    customer with `customer_id`; others may name only their own (else 403).
 
     Args:
         customer_id (UUID | Unset):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -276,7 +304,9 @@ async def asyncio_detailed(
             changes its state is `issue.state_changed`; one
             that changes its assignee (and not its state) `issue.assignee_changed`; any other
             `issue.updated`. In each
-            case `changes` lists every field the update changed.
+            case `changes` lists every field the update changed. A vote is `issue.voted` and its
+            withdrawal
+            `issue.vote_withdrawn`, with the issue's `votes` before and after; the actor is the voter.
         since (datetime.datetime | Unset):
         until (datetime.datetime | Unset):
         cursor (str | Unset):
@@ -326,9 +356,17 @@ async def asyncio(
     a
     `Link: <...>; rel="next"` header (RFC 8288) to the next one. With `Accept: application/x-ndjson`,
     every
-    matching event (all pages), one JSON document a line. Administrators (`exitus/customer.admin`) may
-    name
-    any customer with `customer_id`; others may name only their own (else 403).
+    matching event (all pages), one JSON document a line, streamed (chunked, no `Content-Length`) in
+    batches
+    each read in a short transaction of its own. The export is the trail as of its first batch:
+    complete, in
+    order, each event once; events appended after the export began are absent (export again, or page
+    with
+    `since`, for those). A response cut short by a failure midway ends without its final chunk, so a
+    client
+    sees it as incomplete, never as a shorter export. Administrators (`exitus/customer.admin`) may name
+    any
+    customer with `customer_id`; others may name only their own (else 403).
 
     Args:
         customer_id (UUID | Unset):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -339,7 +377,9 @@ async def asyncio(
             changes its state is `issue.state_changed`; one
             that changes its assignee (and not its state) `issue.assignee_changed`; any other
             `issue.updated`. In each
-            case `changes` lists every field the update changed.
+            case `changes` lists every field the update changed. A vote is `issue.voted` and its
+            withdrawal
+            `issue.vote_withdrawn`, with the issue's `votes` before and after; the actor is the voter.
         since (datetime.datetime | Unset):
         until (datetime.datetime | Unset):
         cursor (str | Unset):

@@ -9,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.comment import Comment
 from ...models.new_comment import NewComment
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -17,8 +17,11 @@ def _get_kwargs(
     issue_id: UUID,
     *,
     body: NewComment,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -62,10 +65,20 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
         return response_413
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
@@ -92,6 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewComment,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Comment | Problem]:
     """Comment on an issue
 
@@ -100,7 +114,8 @@ def sync_detailed(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewComment):
+        idempotency_key (str | Unset):
+        body (NewComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3.'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,6 +129,7 @@ def sync_detailed(
         project_id=project_id,
         issue_id=issue_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -129,6 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewComment,
+    idempotency_key: str | Unset = UNSET,
 ) -> Comment | Problem | None:
     """Comment on an issue
 
@@ -137,7 +154,8 @@ def sync(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewComment):
+        idempotency_key (str | Unset):
+        body (NewComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3.'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,6 +170,7 @@ def sync(
         issue_id=issue_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -161,6 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewComment,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Comment | Problem]:
     """Comment on an issue
 
@@ -169,7 +189,8 @@ async def asyncio_detailed(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewComment):
+        idempotency_key (str | Unset):
+        body (NewComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3.'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,6 +204,7 @@ async def asyncio_detailed(
         project_id=project_id,
         issue_id=issue_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -196,6 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewComment,
+    idempotency_key: str | Unset = UNSET,
 ) -> Comment | Problem | None:
     """Comment on an issue
 
@@ -204,7 +227,8 @@ async def asyncio(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewComment):
+        idempotency_key (str | Unset):
+        body (NewComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3.'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -220,5 +244,6 @@ async def asyncio(
             issue_id=issue_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -8,14 +8,19 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.comment import Comment
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     project_id: UUID,
     issue_id: UUID,
     id: UUID,
+    *,
+    if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -26,14 +31,19 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Comment | Problem:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Comment | Problem:
     if response.status_code == 200:
         response_200 = Comment.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -65,7 +75,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     return response_default
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Comment | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | Comment | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -80,7 +92,8 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Comment | Problem]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | Comment | Problem]:
     """Get a comment
 
      A comment of the issue; 404 for unknown ids and for other customers' comments.
@@ -89,19 +102,21 @@ def sync_detailed(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Comment | Problem]
+        Response[Any | Comment | Problem]
     """
 
     kwargs = _get_kwargs(
         project_id=project_id,
         issue_id=issue_id,
         id=id,
+        if_none_match=if_none_match,
     )
 
     response = client.get_httpx_client().request(
@@ -117,7 +132,8 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Comment | Problem | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | Comment | Problem | None:
     """Get a comment
 
      A comment of the issue; 404 for unknown ids and for other customers' comments.
@@ -126,13 +142,14 @@ def sync(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Comment | Problem
+        Any | Comment | Problem
     """
 
     return sync_detailed(
@@ -140,6 +157,7 @@ def sync(
         issue_id=issue_id,
         id=id,
         client=client,
+        if_none_match=if_none_match,
     ).parsed
 
 
@@ -149,7 +167,8 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Comment | Problem]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | Comment | Problem]:
     """Get a comment
 
      A comment of the issue; 404 for unknown ids and for other customers' comments.
@@ -158,19 +177,21 @@ async def asyncio_detailed(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Comment | Problem]
+        Response[Any | Comment | Problem]
     """
 
     kwargs = _get_kwargs(
         project_id=project_id,
         issue_id=issue_id,
         id=id,
+        if_none_match=if_none_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -184,7 +205,8 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Comment | Problem | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | Comment | Problem | None:
     """Get a comment
 
      A comment of the issue; 404 for unknown ids and for other customers' comments.
@@ -193,13 +215,14 @@ async def asyncio(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Comment | Problem
+        Any | Comment | Problem
     """
 
     return (
@@ -208,5 +231,6 @@ async def asyncio(
             issue_id=issue_id,
             id=id,
             client=client,
+            if_none_match=if_none_match,
         )
     ).parsed

@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -16,17 +17,35 @@ def _get_kwargs(
     issue_id: UUID,
     *,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["q"] = q
 
+    json_created_after: str | Unset = UNSET
+    if not isinstance(created_after, Unset):
+        json_created_after = created_after.isoformat()
+    params["created_after"] = json_created_after
+
+    json_created_before: str | Unset = UNSET
+    if not isinstance(created_before, Unset):
+        json_created_before = created_before.isoformat()
+    params["created_before"] = json_created_before
+
+    params["cursor"] = cursor
+
     params["offset"] = offset
 
     params["limit"] = limit
+
+    params["count"] = count
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -95,8 +114,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Response[CommentList | Problem]:
     """List an issue's comments
 
@@ -107,8 +130,12 @@ def sync_detailed(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,8 +149,12 @@ def sync_detailed(
         project_id=project_id,
         issue_id=issue_id,
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     )
 
     response = client.get_httpx_client().request(
@@ -139,8 +170,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> CommentList | Problem | None:
     """List an issue's comments
 
@@ -151,8 +186,12 @@ def sync(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,8 +206,12 @@ def sync(
         issue_id=issue_id,
         client=client,
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     ).parsed
 
 
@@ -178,8 +221,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Response[CommentList | Problem]:
     """List an issue's comments
 
@@ -190,8 +237,12 @@ async def asyncio_detailed(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -205,8 +256,12 @@ async def asyncio_detailed(
         project_id=project_id,
         issue_id=issue_id,
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -220,8 +275,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> CommentList | Problem | None:
     """List an issue's comments
 
@@ -232,8 +291,12 @@ async def asyncio(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -249,7 +312,11 @@ async def asyncio(
             issue_id=issue_id,
             client=client,
             q=q,
+            created_after=created_after,
+            created_before=created_before,
+            cursor=cursor,
             offset=offset,
             limit=limit,
+            count=count,
         )
     ).parsed

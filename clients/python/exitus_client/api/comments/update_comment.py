@@ -9,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.comment import Comment
 from ...models.problem import Problem
 from ...models.updated_comment import UpdatedComment
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -18,8 +18,11 @@ def _get_kwargs(
     id: UUID,
     *,
     body: UpdatedComment,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -69,6 +72,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -100,6 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedComment,
+    if_match: str | Unset = UNSET,
 ) -> Response[Comment | Problem]:
     """Update a comment
 
@@ -109,7 +118,9 @@ def sync_detailed(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedComment):
+        if_match (str | Unset):
+        body (UpdatedComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3 (not
+            on 16).', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,6 +135,7 @@ def sync_detailed(
         issue_id=issue_id,
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -140,6 +152,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UpdatedComment,
+    if_match: str | Unset = UNSET,
 ) -> Comment | Problem | None:
     """Update a comment
 
@@ -149,7 +162,9 @@ def sync(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedComment):
+        if_match (str | Unset):
+        body (UpdatedComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3 (not
+            on 16).', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,6 +180,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        if_match=if_match,
     ).parsed
 
 
@@ -175,6 +191,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedComment,
+    if_match: str | Unset = UNSET,
 ) -> Response[Comment | Problem]:
     """Update a comment
 
@@ -184,7 +201,9 @@ async def asyncio_detailed(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedComment):
+        if_match (str | Unset):
+        body (UpdatedComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3 (not
+            on 16).', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -199,6 +218,7 @@ async def asyncio_detailed(
         issue_id=issue_id,
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -213,6 +233,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UpdatedComment,
+    if_match: str | Unset = UNSET,
 ) -> Comment | Problem | None:
     """Update a comment
 
@@ -222,7 +243,9 @@ async def asyncio(
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         issue_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedComment):
+        if_match (str | Unset):
+        body (UpdatedComment):  Example: {'content': 'I see it too, on Safari 17.2 and 17.3 (not
+            on 16).', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -239,5 +262,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            if_match=if_match,
         )
     ).parsed

@@ -7,14 +7,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.customer import Customer
 from ...models.new_customer import NewCustomer
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: NewCustomer,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -60,6 +63,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_413
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -83,13 +91,16 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewCustomer,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Customer | Problem]:
     """Create a customer
 
      Creates a tenant. Names are unique, compared case-insensitively (duplicate: 409).
 
     Args:
-        body (NewCustomer):
+        idempotency_key (str | Unset):
+        body (NewCustomer):  Example: {'name': 'Acme Corporation', 'description': 'Rockets, anvils
+            and giant magnets.', 'labels': ['enterprise']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,6 +112,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -114,13 +126,16 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewCustomer,
+    idempotency_key: str | Unset = UNSET,
 ) -> Customer | Problem | None:
     """Create a customer
 
      Creates a tenant. Names are unique, compared case-insensitively (duplicate: 409).
 
     Args:
-        body (NewCustomer):
+        idempotency_key (str | Unset):
+        body (NewCustomer):  Example: {'name': 'Acme Corporation', 'description': 'Rockets, anvils
+            and giant magnets.', 'labels': ['enterprise']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,6 +148,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -140,13 +156,16 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewCustomer,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Customer | Problem]:
     """Create a customer
 
      Creates a tenant. Names are unique, compared case-insensitively (duplicate: 409).
 
     Args:
-        body (NewCustomer):
+        idempotency_key (str | Unset):
+        body (NewCustomer):  Example: {'name': 'Acme Corporation', 'description': 'Rockets, anvils
+            and giant magnets.', 'labels': ['enterprise']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -158,6 +177,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -169,13 +189,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewCustomer,
+    idempotency_key: str | Unset = UNSET,
 ) -> Customer | Problem | None:
     """Create a customer
 
      Creates a tenant. Names are unique, compared case-insensitively (duplicate: 409).
 
     Args:
-        body (NewCustomer):
+        idempotency_key (str | Unset):
+        body (NewCustomer):  Example: {'name': 'Acme Corporation', 'description': 'Rockets, anvils
+            and giant magnets.', 'labels': ['enterprise']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,5 +212,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

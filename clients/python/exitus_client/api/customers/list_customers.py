@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -12,17 +13,35 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["q"] = q
 
+    json_created_after: str | Unset = UNSET
+    if not isinstance(created_after, Unset):
+        json_created_after = created_after.isoformat()
+    params["created_after"] = json_created_after
+
+    json_created_before: str | Unset = UNSET
+    if not isinstance(created_before, Unset):
+        json_created_before = created_before.isoformat()
+    params["created_before"] = json_created_before
+
+    params["cursor"] = cursor
+
     params["offset"] = offset
 
     params["limit"] = limit
+
+    params["count"] = count
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -81,8 +100,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Response[CustomerList | Problem]:
     """List customers
 
@@ -91,8 +114,12 @@ def sync_detailed(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -104,8 +131,12 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     )
 
     response = client.get_httpx_client().request(
@@ -119,8 +150,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> CustomerList | Problem | None:
     """List customers
 
@@ -129,8 +164,12 @@ def sync(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -143,8 +182,12 @@ def sync(
     return sync_detailed(
         client=client,
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     ).parsed
 
 
@@ -152,8 +195,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Response[CustomerList | Problem]:
     """List customers
 
@@ -162,8 +209,12 @@ async def asyncio_detailed(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,8 +226,12 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -188,8 +243,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> CustomerList | Problem | None:
     """List customers
 
@@ -198,8 +257,12 @@ async def asyncio(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -213,7 +276,11 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             q=q,
+            created_after=created_after,
+            created_before=created_before,
+            cursor=cursor,
             offset=offset,
             limit=limit,
+            count=count,
         )
     ).parsed

@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.customer import Customer
 from ...models.problem import Problem
 from ...models.updated_customer import UpdatedCustomer
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
     *,
     body: UpdatedCustomer,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -65,6 +68,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -94,6 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedCustomer,
+    if_match: str | Unset = UNSET,
 ) -> Response[Customer | Problem]:
     """Update a customer
 
@@ -106,7 +115,9 @@ def sync_detailed(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedCustomer):
+        if_match (str | Unset):
+        body (UpdatedCustomer):  Example: {'name': 'Acme Corporation Ltd', 'description':
+            'Rockets, anvils and giant magnets.', 'labels': ['enterprise', 'emea'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -119,6 +130,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -133,6 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UpdatedCustomer,
+    if_match: str | Unset = UNSET,
 ) -> Customer | Problem | None:
     """Update a customer
 
@@ -145,7 +158,9 @@ def sync(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedCustomer):
+        if_match (str | Unset):
+        body (UpdatedCustomer):  Example: {'name': 'Acme Corporation Ltd', 'description':
+            'Rockets, anvils and giant magnets.', 'labels': ['enterprise', 'emea'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,6 +174,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        if_match=if_match,
     ).parsed
 
 
@@ -167,6 +183,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedCustomer,
+    if_match: str | Unset = UNSET,
 ) -> Response[Customer | Problem]:
     """Update a customer
 
@@ -179,7 +196,9 @@ async def asyncio_detailed(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedCustomer):
+        if_match (str | Unset):
+        body (UpdatedCustomer):  Example: {'name': 'Acme Corporation Ltd', 'description':
+            'Rockets, anvils and giant magnets.', 'labels': ['enterprise', 'emea'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -192,6 +211,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -204,6 +224,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UpdatedCustomer,
+    if_match: str | Unset = UNSET,
 ) -> Customer | Problem | None:
     """Update a customer
 
@@ -216,7 +237,9 @@ async def asyncio(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedCustomer):
+        if_match (str | Unset):
+        body (UpdatedCustomer):  Example: {'name': 'Acme Corporation Ltd', 'description':
+            'Rockets, anvils and giant magnets.', 'labels': ['enterprise', 'emea'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -231,5 +254,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            if_match=if_match,
         )
     ).parsed

@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.issue import Issue
 from ...models.new_issue import NewIssue
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     project_id: UUID,
     *,
     body: NewIssue,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -70,6 +73,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_413
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -94,6 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewIssue,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Issue | Problem]:
     """Create an issue
 
@@ -102,7 +111,11 @@ def sync_detailed(
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewIssue):
+        idempotency_key (str | Unset):
+        body (NewIssue):  Example: {'subject': 'Login button does nothing on Safari', 'content':
+            'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens; no request
+            is sent.', 'severity': 'high', 'category': 'bug', 'labels': ['frontend', 'safari'],
+            'assignee': None}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,6 +128,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         project_id=project_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -129,6 +143,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewIssue,
+    idempotency_key: str | Unset = UNSET,
 ) -> Issue | Problem | None:
     """Create an issue
 
@@ -137,7 +152,11 @@ def sync(
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewIssue):
+        idempotency_key (str | Unset):
+        body (NewIssue):  Example: {'subject': 'Login button does nothing on Safari', 'content':
+            'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens; no request
+            is sent.', 'severity': 'high', 'category': 'bug', 'labels': ['frontend', 'safari'],
+            'assignee': None}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,6 +170,7 @@ def sync(
         project_id=project_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -159,6 +179,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewIssue,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Issue | Problem]:
     """Create an issue
 
@@ -167,7 +188,11 @@ async def asyncio_detailed(
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewIssue):
+        idempotency_key (str | Unset):
+        body (NewIssue):  Example: {'subject': 'Login button does nothing on Safari', 'content':
+            'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens; no request
+            is sent.', 'severity': 'high', 'category': 'bug', 'labels': ['frontend', 'safari'],
+            'assignee': None}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,6 +205,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         project_id=project_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -192,6 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewIssue,
+    idempotency_key: str | Unset = UNSET,
 ) -> Issue | Problem | None:
     """Create an issue
 
@@ -200,7 +227,11 @@ async def asyncio(
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (NewIssue):
+        idempotency_key (str | Unset):
+        body (NewIssue):  Example: {'subject': 'Login button does nothing on Safari', 'content':
+            'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens; no request
+            is sent.', 'severity': 'high', 'category': 'bug', 'labels': ['frontend', 'safari'],
+            'assignee': None}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -215,5 +246,6 @@ async def asyncio(
             project_id=project_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -9,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.issue import Issue
 from ...models.problem import Problem
 from ...models.updated_issue import UpdatedIssue
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -17,8 +17,11 @@ def _get_kwargs(
     id: UUID,
     *,
     body: UpdatedIssue,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -67,6 +70,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -97,16 +105,22 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedIssue,
+    if_match: str | Unset = UNSET,
 ) -> Response[Issue | Problem]:
     """Update an issue
 
      Replaces the issue's fields (`state` omitted keeps the state; `assignee` omitted unassigns). A stale
-    `version` answers 409 and changes nothing.
+    `version` answers 409 and changes nothing; so does another `state` the workflow does not allow (see
+    "Issues: numbers, workflow, votes" above; the problem's `type` is `/problems/illegal-transition`).
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedIssue):
+        if_match (str | Unset):
+        body (UpdatedIssue):  Example: {'subject': 'Login button does nothing on Safari',
+            'content': 'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens;
+            no request is sent.', 'severity': 'critical', 'category': 'bug', 'labels': ['frontend',
+            'safari'], 'assignee': None, 'state': 'closed', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -120,6 +134,7 @@ def sync_detailed(
         project_id=project_id,
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -135,16 +150,22 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UpdatedIssue,
+    if_match: str | Unset = UNSET,
 ) -> Issue | Problem | None:
     """Update an issue
 
      Replaces the issue's fields (`state` omitted keeps the state; `assignee` omitted unassigns). A stale
-    `version` answers 409 and changes nothing.
+    `version` answers 409 and changes nothing; so does another `state` the workflow does not allow (see
+    "Issues: numbers, workflow, votes" above; the problem's `type` is `/problems/illegal-transition`).
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedIssue):
+        if_match (str | Unset):
+        body (UpdatedIssue):  Example: {'subject': 'Login button does nothing on Safari',
+            'content': 'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens;
+            no request is sent.', 'severity': 'critical', 'category': 'bug', 'labels': ['frontend',
+            'safari'], 'assignee': None, 'state': 'closed', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,6 +180,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        if_match=if_match,
     ).parsed
 
 
@@ -168,16 +190,22 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedIssue,
+    if_match: str | Unset = UNSET,
 ) -> Response[Issue | Problem]:
     """Update an issue
 
      Replaces the issue's fields (`state` omitted keeps the state; `assignee` omitted unassigns). A stale
-    `version` answers 409 and changes nothing.
+    `version` answers 409 and changes nothing; so does another `state` the workflow does not allow (see
+    "Issues: numbers, workflow, votes" above; the problem's `type` is `/problems/illegal-transition`).
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedIssue):
+        if_match (str | Unset):
+        body (UpdatedIssue):  Example: {'subject': 'Login button does nothing on Safari',
+            'content': 'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens;
+            no request is sent.', 'severity': 'critical', 'category': 'bug', 'labels': ['frontend',
+            'safari'], 'assignee': None, 'state': 'closed', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -191,6 +219,7 @@ async def asyncio_detailed(
         project_id=project_id,
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -204,16 +233,22 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UpdatedIssue,
+    if_match: str | Unset = UNSET,
 ) -> Issue | Problem | None:
     """Update an issue
 
      Replaces the issue's fields (`state` omitted keeps the state; `assignee` omitted unassigns). A stale
-    `version` answers 409 and changes nothing.
+    `version` answers 409 and changes nothing; so does another `state` the workflow does not allow (see
+    "Issues: numbers, workflow, votes" above; the problem's `type` is `/problems/illegal-transition`).
 
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedIssue):
+        if_match (str | Unset):
+        body (UpdatedIssue):  Example: {'subject': 'Login button does nothing on Safari',
+            'content': 'Steps to reproduce: open /login in Safari 17, click "Log in". Nothing happens;
+            no request is sent.', 'severity': 'critical', 'category': 'bug', 'labels': ['frontend',
+            'safari'], 'assignee': None, 'state': 'closed', 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -229,5 +264,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            if_match=if_match,
         )
     ).parsed

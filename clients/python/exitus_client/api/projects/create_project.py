@@ -7,14 +7,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.new_project import NewProject
 from ...models.problem import Problem
 from ...models.project import Project
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: NewProject,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -60,6 +63,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_413
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -83,6 +91,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewProject,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | Project]:
     """Create a project
 
@@ -90,7 +99,9 @@ def sync_detailed(
     (duplicate: 409).
 
     Args:
-        body (NewProject):
+        idempotency_key (str | Unset):
+        body (NewProject):  Example: {'name': 'Website redesign', 'description': "The public
+            site's new look, launching in spring.", 'labels': ['web', 'q2']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -102,6 +113,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -115,6 +127,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewProject,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | Project | None:
     """Create a project
 
@@ -122,7 +135,9 @@ def sync(
     (duplicate: 409).
 
     Args:
-        body (NewProject):
+        idempotency_key (str | Unset):
+        body (NewProject):  Example: {'name': 'Website redesign', 'description': "The public
+            site's new look, launching in spring.", 'labels': ['web', 'q2']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -135,6 +150,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -142,6 +158,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewProject,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | Project]:
     """Create a project
 
@@ -149,7 +166,9 @@ async def asyncio_detailed(
     (duplicate: 409).
 
     Args:
-        body (NewProject):
+        idempotency_key (str | Unset):
+        body (NewProject):  Example: {'name': 'Website redesign', 'description': "The public
+            site's new look, launching in spring.", 'labels': ['web', 'q2']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,6 +180,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -172,6 +192,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewProject,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | Project | None:
     """Create a project
 
@@ -179,7 +200,9 @@ async def asyncio(
     (duplicate: 409).
 
     Args:
-        body (NewProject):
+        idempotency_key (str | Unset):
+        body (NewProject):  Example: {'name': 'Website redesign', 'description': "The public
+            site's new look, launching in spring.", 'labels': ['web', 'q2']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,5 +216,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.project import Project
 from ...models.updated_project import UpdatedProject
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
     *,
     body: UpdatedProject,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -65,6 +68,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -94,6 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedProject,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | Project]:
     """Update a project
 
@@ -102,7 +111,9 @@ def sync_detailed(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedProject):
+        if_match (str | Unset):
+        body (UpdatedProject):  Example: {'name': 'Website redesign 2.0', 'description': "The
+            public site's new look, launching in spring.", 'labels': ['web', 'q2'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,6 +126,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -129,6 +141,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UpdatedProject,
+    if_match: str | Unset = UNSET,
 ) -> Problem | Project | None:
     """Update a project
 
@@ -137,7 +150,9 @@ def sync(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedProject):
+        if_match (str | Unset):
+        body (UpdatedProject):  Example: {'name': 'Website redesign 2.0', 'description': "The
+            public site's new look, launching in spring.", 'labels': ['web', 'q2'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,6 +166,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        if_match=if_match,
     ).parsed
 
 
@@ -159,6 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UpdatedProject,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | Project]:
     """Update a project
 
@@ -167,7 +184,9 @@ async def asyncio_detailed(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedProject):
+        if_match (str | Unset):
+        body (UpdatedProject):  Example: {'name': 'Website redesign 2.0', 'description': "The
+            public site's new look, launching in spring.", 'labels': ['web', 'q2'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,6 +199,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -192,6 +212,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UpdatedProject,
+    if_match: str | Unset = UNSET,
 ) -> Problem | Project | None:
     """Update a project
 
@@ -200,7 +221,9 @@ async def asyncio(
 
     Args:
         id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
-        body (UpdatedProject):
+        if_match (str | Unset):
+        body (UpdatedProject):  Example: {'name': 'Website redesign 2.0', 'description': "The
+            public site's new look, launching in spring.", 'labels': ['web', 'q2'], 'version': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -215,5 +238,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            if_match=if_match,
         )
     ).parsed

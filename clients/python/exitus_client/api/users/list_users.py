@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -12,17 +13,35 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["q"] = q
 
+    json_created_after: str | Unset = UNSET
+    if not isinstance(created_after, Unset):
+        json_created_after = created_after.isoformat()
+    params["created_after"] = json_created_after
+
+    json_created_before: str | Unset = UNSET
+    if not isinstance(created_before, Unset):
+        json_created_before = created_before.isoformat()
+    params["created_before"] = json_created_before
+
+    params["cursor"] = cursor
+
     params["offset"] = offset
 
     params["limit"] = limit
+
+    params["count"] = count
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -79,8 +98,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Response[Problem | UserList]:
     """List the customer's users
 
@@ -89,8 +112,12 @@ def sync_detailed(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -102,8 +129,12 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     )
 
     response = client.get_httpx_client().request(
@@ -117,8 +148,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Problem | UserList | None:
     """List the customer's users
 
@@ -127,8 +162,12 @@ def sync(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -141,8 +180,12 @@ def sync(
     return sync_detailed(
         client=client,
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     ).parsed
 
 
@@ -150,8 +193,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Response[Problem | UserList]:
     """List the customer's users
 
@@ -160,8 +207,12 @@ async def asyncio_detailed(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,8 +224,12 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         q=q,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
         offset=offset,
         limit=limit,
+        count=count,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -186,8 +241,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     q: str | Unset = UNSET,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
     offset: int | Unset = 0,
     limit: int | Unset = 50,
+    count: bool | Unset = False,
 ) -> Problem | UserList | None:
     """List the customer's users
 
@@ -196,8 +255,12 @@ async def asyncio(
 
     Args:
         q (str | Unset):
+        created_after (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        created_before (datetime.datetime | Unset):  Example: 2024-05-01T12:00:00Z.
+        cursor (str | Unset):
         offset (int | Unset):  Default: 0.
         limit (int | Unset):  Default: 50.
+        count (bool | Unset):  Default: False.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -211,7 +274,11 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             q=q,
+            created_after=created_after,
+            created_before=created_before,
+            cursor=cursor,
             offset=offset,
             limit=limit,
+            count=count,
         )
     ).parsed

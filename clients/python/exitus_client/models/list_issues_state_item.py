@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class ListIssuesStateItem(StrEnum):
+    CLOSED = "closed"
+    IN_PROGRESS = "in_progress"
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+    def __str__(self) -> str:
+        return str(self.value)
