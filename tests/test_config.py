@@ -400,6 +400,7 @@ def test_a_database_url_that_cannot_be_parsed_is_refused_at_once_without_its_pas
     assert error.variable == name
     assert "not a valid database URL" in str(error) and "hunter2" not in str(error)
 
+
 def test_idempotency_keys_live_a_day_unless_configured_within_a_second_and_thirty_days():
     assert Config.from_env({**DB, **OIDC}).idempotency_key_ttl_seconds == 86_400
     assert Config.from_env({**DB, **OIDC, "IDEMPOTENCY_KEY_TTL_SECONDS": "600"}).idempotency_key_ttl_seconds == 600
