@@ -280,10 +280,12 @@ def test_the_spec_declares_the_headers_on_every_operation_they_belong_to():
         if method == "post":
             assert "Idempotency-Key" in headers, path
             seen["post"] += 1
-        if method == "put" and versioned_response(operation["responses"]["200"]):
+        if method == "put" and versioned_response(operation["responses"].get("200", {})):
             assert "If-Match" in headers and "412" in operation["responses"], path
             seen["put"] += 1
-        if method == "get" and versioned_response(operation["responses"]["200"]):
+        if method == "get" and versioned_response(operation["responses"].get("200", {})):
             assert "If-None-Match" in headers and "304" in operation["responses"], path
             seen["get"] += 1
-    assert seen == {"etag": 14, "post": 4, "put": 4, "get": 6}
+    # 16 tagged answers: 7 reads (the current user and an issue by number among them), 4 creates, 1 transition,
+    # 4 updates
+    assert seen == {"etag": 16, "post": 5, "put": 4, "get": 7}

@@ -247,12 +247,15 @@ def _(w: World, sql: psycopg.Connection) -> None:
 def _(w: World, sql: psycopg.Connection) -> None:
     a, b = w.customers["A"], w.customers["B"]
     for project_id, issue_id in ((a.projects["beta"], a.issues["alpha"]), (b.projects["alpha"], b.issues["alpha"])):
-        row = w.run(sql, "update_issue_state", customer_id=a.id, project_id=project_id, id=issue_id, state="closed")
+        row = w.run(
+            sql, "update_issue_state", customer_id=a.id, project_id=project_id, id=issue_id, state="closed",
+            if_match=None,
+        )  # fmt: skip
         assert row is None, (project_id, issue_id)
     assert sql.execute("select count(*) from issues where state = 'closed'").fetchone()[0] == 0
     row = w.run(
         sql, "update_issue_state", customer_id=a.id, project_id=a.projects["alpha"], id=a.issues["alpha"],
-        state="closed",
+        state="closed", if_match=None,
     )  # fmt: skip
     assert str(row["id"]) == a.issues["alpha"]
     closed = sql.execute("select id from issues where state = 'closed'").fetchall()

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -8,13 +8,18 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.issue import Issue
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     project_id: UUID,
     number: int,
+    *,
+    if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -24,14 +29,19 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Issue | Problem:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Issue | Problem:
     if response.status_code == 200:
         response_200 = Issue.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -63,7 +73,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     return response_default
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Issue | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | Issue | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +89,8 @@ def sync_detailed(
     number: int,
     *,
     client: AuthenticatedClient,
-) -> Response[Issue | Problem]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | Issue | Problem]:
     """Get an issue by its number
 
      The issue of the project with this number; 404 if there is none.
@@ -85,18 +98,20 @@ def sync_detailed(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         number (int):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Issue | Problem]
+        Response[Any | Issue | Problem]
     """
 
     kwargs = _get_kwargs(
         project_id=project_id,
         number=number,
+        if_none_match=if_none_match,
     )
 
     response = client.get_httpx_client().request(
@@ -111,7 +126,8 @@ def sync(
     number: int,
     *,
     client: AuthenticatedClient,
-) -> Issue | Problem | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | Issue | Problem | None:
     """Get an issue by its number
 
      The issue of the project with this number; 404 if there is none.
@@ -119,19 +135,21 @@ def sync(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         number (int):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Issue | Problem
+        Any | Issue | Problem
     """
 
     return sync_detailed(
         project_id=project_id,
         number=number,
         client=client,
+        if_none_match=if_none_match,
     ).parsed
 
 
@@ -140,7 +158,8 @@ async def asyncio_detailed(
     number: int,
     *,
     client: AuthenticatedClient,
-) -> Response[Issue | Problem]:
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | Issue | Problem]:
     """Get an issue by its number
 
      The issue of the project with this number; 404 if there is none.
@@ -148,18 +167,20 @@ async def asyncio_detailed(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         number (int):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Issue | Problem]
+        Response[Any | Issue | Problem]
     """
 
     kwargs = _get_kwargs(
         project_id=project_id,
         number=number,
+        if_none_match=if_none_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -172,7 +193,8 @@ async def asyncio(
     number: int,
     *,
     client: AuthenticatedClient,
-) -> Issue | Problem | None:
+    if_none_match: str | Unset = UNSET,
+) -> Any | Issue | Problem | None:
     """Get an issue by its number
 
      The issue of the project with this number; 404 if there is none.
@@ -180,13 +202,14 @@ async def asyncio(
     Args:
         project_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
         number (int):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Issue | Problem
+        Any | Issue | Problem
     """
 
     return (
@@ -194,5 +217,6 @@ async def asyncio(
             project_id=project_id,
             number=number,
             client=client,
+            if_none_match=if_none_match,
         )
     ).parsed
