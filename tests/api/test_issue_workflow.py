@@ -193,3 +193,25 @@ def test_the_database_holds_every_writer_to_the_workflow(tenant: Tenant, postgre
         assert refused.value.diag.constraint_name == "issues_state_transition"
         connection.execute("update issues set state = 'closed' where id = %s", (issue["id"],))
     assert tenant.api().get(url).json()["state"] == "closed"
+
+
+def test_a_transition_is_conditional_on_if_match_and_replayed_by_its_idempotency_key(tenant: Tenant):
+    """Issue 12's guards on issue 11's transitions: a stale tag moves nothing (412); the answer carries the issue's new
+    tag; a retry with the same key is the first answer again, not a second move (which the workflow would refuse)."""
+    project = tenant.create_project()
+    issue = tenant.create_issue(project["id"])
+    api = tenant.api()
+    url = f"/v1/projects/{project['id']}/issues/{issue['id']}"
+    stale = api.get(url).headers["etag"]
+    assert api.post(f"{url}/transitions", json={"state": "in_progress"}).status_code == 200
+    refused = api.post(f"{url}/transitions", json={"state": "resolved"}, headers={"If-Match": stale})
+    assert_problem(refused, 412, problem_type="precondition-failed")
+    assert api.get(url).json()["state"] == "in_progress"
+    current = api.get(url).headers["etag"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    moved = api.post(f"{url}/transitions", json={"state": "resolved"}, headers={"If-Match": current, **key})
+    assert moved.status_code == 200 and moved.json()["state"] == "resolved", moved.text
+    assert moved.headers["etag"] == api.get(url).headers["etag"] != current
+    replayed = api.post(f"{url}/transitions", json={"state": "resolved"}, headers={"If-Match": current, **key})
+    assert replayed.status_code == 200 and replayed.headers.get("idempotent-replayed") == "true", replayed.text
+    assert replayed.json() == moved.json()

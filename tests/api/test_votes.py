@@ -98,3 +98,36 @@ def test_votes_need_the_issue_write_scope(tenant: Tenant):
     reader = tenant.api(scopes=["exitus/issue.read"])
     assert reader.put(me).status_code == 403
     assert reader.delete(me).status_code == 403
+
+
+def test_a_vote_changes_the_issues_tag_for_every_reader_but_not_what_if_match_guards(tenant: Tenant):
+    """`votes` and `voted` change without a new version: the ETag must still change (If-None-Match sees a new
+    representation), while an edit guarded by the tag read before the vote still applies (If-Match compares id and
+    version)."""
+    url, me = voters_issue(tenant)
+    ann, ben = tenant.api(subject="ann"), tenant.api(subject="ben")
+    before = {name: api.get(url).headers["etag"] for name, api in (("ann", ann), ("ben", ben))}
+    assert ann.put(me).status_code == 204
+    for name, api in (("ann", ann), ("ben", ben)):
+        reread = api.get(url, headers={"If-None-Match": before[name]})
+        assert reread.status_code == 200, (name, reread.status_code)  # the count changed, and ann's `voted`
+        assert reread.headers["etag"] != before[name], name
+    issue = ann.get(url).json()
+    update = {key: issue[key] for key in ("subject", "content", "severity", "category", "labels", "version")}
+    edited = ann.put(url, json={**update, "subject": "edited after a vote"}, headers={"If-Match": before["ann"]})
+    assert edited.status_code == 200, edited.text
+    stale = ann.put(url, json={**update, "version": 2}, headers={"If-Match": before["ann"]})
+    assert_problem(stale, 412, problem_type="precondition-failed")
+
+
+def test_a_vote_with_a_stale_tag_is_refused_and_not_counted(tenant: Tenant):
+    url, me = voters_issue(tenant)
+    api = tenant.api()
+    tag = api.get(url).headers["etag"]
+    issue = api.get(url).json()
+    update = {key: issue[key] for key in ("subject", "content", "severity", "category", "labels", "version")}
+    assert api.put(url, json={**update, "subject": "changed"}).status_code == 200
+    assert_problem(api.put(me, headers={"If-Match": tag}), 412, problem_type="precondition-failed")
+    assert api.get(url).json()["votes"] == 0
+    assert api.put(me, headers={"If-Match": api.get(url).headers["etag"]}).status_code == 204
+    assert api.get(url).json()["votes"] == 1
