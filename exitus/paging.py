@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from exitus.api import page
 from exitus.errors import BadRequest
 
 Row = Mapping[str, Any]
@@ -127,7 +126,8 @@ class Listing:
             headers["Link"] = next_link(self.path, query)
         if total is not None:
             headers[TOTAL_HEADER] = str(total)
-        return page(key, rows, offset, self.limit), 200, headers
+        # wrapped as in the seed: `{"projects": [...], "offset": 0, "limit": 50}`
+        return {key: [*rows], "offset": offset, "limit": self.limit}, 200, headers
 
 
 def _json_value(value: Any) -> str:

@@ -38,8 +38,3 @@ def collect_handlers(modules: Iterable[ModuleType]) -> dict[str, Callable[..., A
                 raise LookupError(f"{name} is defined in two handler modules; operationIds must be unique")
             handlers[name] = value
     return handlers
-
-
-def page(key: str, rows: Iterable[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
-    """A list response, wrapped as in the seed: `{"projects": [...], "offset": 0, "limit": 50}`."""
-    return {key: [*rows], "offset": offset, "limit": limit}
