@@ -1,8 +1,13 @@
 """`make mutate`: mutation testing of the security-critical core, on a copy of the checkout (never the checkout).
 
 Two kinds of mutants, each run against the tests that should notice it (pytest -x: the first failure kills it):
-- Python: mutmut (2.5, which mutates files in place: here, in the copy) over the modules of PYTHON_MODULES;
+- Python: mutmut's mutants (mutmut 2.5 as a library: its operators; this loop writes each mutant into the copy and
+  runs the tests) of the modules of PYTHON_MODULES;
 - textual: tests/mutation/textual.py's mistakes in queries/, migrations/ and the spec's security requirements.
+
+A Python mutant runs first against the tests that execute its line (coverage contexts of one run of the module's
+tests, `tests_by_line`), and against the module's whole list if other tests could see it. (mutmut's own runner was
+dropped: its SQLite cache failed with "database is locked" and lost mutants on this loaded machine.)
 
 Survivors listed in tests/mutation/equivalent.yaml (with the reason each changes no behaviour) are shown apart and
 count neither way; the kill rate is killed / (mutants - equivalent). A timeout counts as killed (the suite did not
@@ -14,16 +19,18 @@ pass). Exits 1 when a survivor is not in that list. The report goes to stdout an
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mutmut
 import yaml
+from coverage import CoverageData
 
 from tests.mutation import textual
 
@@ -160,58 +167,93 @@ def run_textual(report: Report, equivalent: set[str], match: str | None) -> None
         print(f"[text {number}/{len(mutants)}] {status}: {mutant.id}", flush=True)
 
 
-def mutmut(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("mutmut")), *args],
-        cwd=TREE,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def python_mutants(module: str) -> list[tuple[int, str, str]]:
+    """(line number, id, mutated source) of every mutant mutmut makes of `module` in the copy."""
+    source = (TREE / module).read_text()
+    mutants = []
+    for mutation in mutmut.list_mutations(mutmut.Context(source=source, filename=module)):
+        mutated, _ = mutmut.mutate(mutmut.Context(source=source, filename=module, mutation_id=mutation))
+        diff = "".join(difflib.unified_diff(source.splitlines(True), mutated.splitlines(True), module, module, n=0))
+        mutants.append((mutation.line_number + 1, python_mutant_id(module, diff), mutated))
+    return mutants
 
 
 def python_mutant_id(module: str, diff: str) -> str:
-    """`module: -old / +new` from mutmut's diff: stable while the mutated line is unchanged."""
+    """`module: -old / +new` from the mutant's diff: stable while the mutated line is unchanged."""
     removed = [line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
     added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     return f"{module}: {' | '.join(removed)} => {' | '.join(added)}"
 
 
-def run_python(report: Report, equivalent: set[str], modules: list[str]) -> None:
+def tests_by_line(module: str, tests: tuple[str, ...]) -> tuple[dict[int, tuple[list[str], bool]], float]:
+    """Line number -> (the test ids that run it, whether only their bodies do), from one coverage run of `tests`
+    with a context per test phase; and how long that run took.
+
+    A test that never reaches a line behaves the same whatever the line says, so when only test bodies run a line,
+    those tests are all that can kill its mutants. A line also run in fixtures (which later tests may share) is
+    tried on its tests first and, if its mutant survives them, on the whole list. Left out (the whole list at
+    once): lines run at import and lines coverage does not see (a statement's continuation lines). One way the
+    selection can miss a kill remains: a line that fills a per-process cache in one test changes what a later test
+    sees. That errs towards survivors, which are then looked at one by one.
+    """
+    data_file = WORK / f"coverage-{module.replace('/', '-')}"
+    command = [part for part in PYTEST if part != "-x"]
+    command += [*tests, "--cov=exitus", "--cov-context=test", "--cov-report=", "--cov-fail-under=0"]
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=TREE, env={**environment(), "COVERAGE_FILE": str(data_file)}, capture_output=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"the unmutated tree fails {' '.join(tests)}:\n{result.stdout.decode()[-3000:]}")
+    seconds = time.monotonic() - started
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    order = {test: number for number, test in enumerate(tests)}
+    lines: dict[int, tuple[list[str], bool]] = {}
+    for line, contexts in data.contexts_by_lineno(str(TREE / module)).items():
+        if "" not in contexts:
+            ids = sorted(
+                {context.rpartition("|")[0] for context in contexts},
+                key=lambda test_id: (order.get(test_id.partition("::")[0], len(order)), test_id),
+            )
+            lines[line] = (ids, all(context.endswith("|run") for context in contexts))
+    return lines, seconds
+
+
+def run_python(report: Report, equivalent: set[str], modules: list[str], match: str | None) -> None:
+    """Each mutant against the tests that run its line (`tests_by_line`), or the module's whole list when its line
+    is not one of those; output as it goes."""
     for module in modules:
         tests = PYTHON_MODULES[module]
-        runner = " ".join([*PYTEST, *tests])
-        started = time.monotonic()
-        result = mutmut(
-            "run", "--paths-to-mutate", module, "--tests-dir", "tests", "--runner", runner, "--no-progress",
-            "--simple-output", "--test-time-base", "30",
-        )  # fmt: skip
-        print(f"[python] {module}: mutmut exit {result.returncode} in {(time.monotonic() - started) / 60:.1f} min")
-        if result.returncode & 1:
-            raise SystemExit(f"mutmut failed on {module}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        with sqlite3.connect(TREE / ".mutmut-cache") as cache:
-            rows = cache.execute(
-                "select m.id, m.status from Mutant m join Line l on m.line = l.id"
-                " join SourceFile f on l.sourcefile = f.id where f.filename = ?",
-                (module,),
-            ).fetchall()
-        for mutant_id, status in rows:
-            diff = mutmut("show", str(mutant_id)).stdout.strip()
-            ident = python_mutant_id(module, diff)
-            outcome = {"ok_killed": "killed", "bad_timeout": "timeout"}.get(status, "survived")
-            if outcome == "survived" and ident in equivalent:
-                outcome = "equivalent"
-            report.outcomes.append(Outcome("python", ident, outcome, diff if outcome == "survived" else ""))
-        killed = sum(o.status in ("killed", "timeout") for o in report.outcomes if o.id.startswith(module))
-        print(f"[python] {module}: {killed}/{len(rows)} killed or timed out", flush=True)
+        lines, baseline = tests_by_line(module, tests)
+        mutants = [mutant for mutant in python_mutants(module) if match is None or match in mutant[1]]
+        print(f"[python] {module}: {len(mutants)} mutants, tests of {len(lines)} lines", flush=True)
+        target = TREE / module
+        original = target.read_text()
+        for number, (line, ident, mutated) in enumerate(mutants, 1):
+            try:
+                target.write_text(mutated)
+                selected, complete = lines.get(line, (tests, True))
+                status = run_tests(tuple(selected), timeout=3 * baseline + 30)
+                if status == "survived" and not complete:
+                    status = run_tests(tests, timeout=3 * baseline + 30)
+            finally:
+                target.write_text(original)
+            if status == "error (pytest exit 2)":
+                status = "killed"  # the mutant broke the import: pytest could not collect
+            elif status.startswith("error"):
+                raise SystemExit(f"{ident}: {status}")
+            if status == "survived" and ident in equivalent:
+                status = "equivalent"
+            report.outcomes.append(Outcome("python", ident, status))
+            print(f"[python {module} {number}/{len(mutants)}] {status}: {ident}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("python", "text"))
     parser.add_argument("--module", action="append", choices=sorted(PYTHON_MODULES), help="Python modules to mutate")
-    parser.add_argument("--match", help="only the textual mutants whose id contains this")
+    parser.add_argument("--match", help="only the mutants whose id contains this")
     args = parser.parse_args(argv)
     started = time.monotonic()
     copy_tree()
@@ -220,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "python":
         run_textual(report, equivalent["text"], args.match)
     if args.only != "text":
-        run_python(report, equivalent["python"], args.module or list(PYTHON_MODULES))
+        run_python(report, equivalent["python"], args.module or list(PYTHON_MODULES), args.match)
     report.seconds = time.monotonic() - started
     text = report.render()
     (WORK / "report.md").write_text(text)
