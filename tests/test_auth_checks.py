@@ -8,11 +8,18 @@ JWKS over HTTP, no database), so they are fast enough to run against every mutan
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from jose import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jose import jwk, jwt
 
 from exitus.auth import CLOCK_LEEWAY_SECONDS, MAX_TOKEN_BYTES, OIDCVerifier
 from exitus.errors import Unauthorized
@@ -124,6 +131,62 @@ def test_an_allowed_algorithm_other_than_the_keys_is_refused(issuer, verifier, a
         claims_for(issuer.url), issuer.key.pem().decode(), algorithm=alg, headers={"kid": issuer.key.kid}
     )
     assert refused(verifier, token) == "bad_algorithm"
+
+
+@pytest.fixture(scope="module")
+def every_algorithm_issuer() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A provider of its own over HTTP (discovery + JWKS), publishing one RSA key and one EC key per curve, each
+    named by its algorithm: (issuer URL, alg -> private key in PEM)."""
+    rsa_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    private = {alg: rsa_pem for alg in ("RS256", "RS384", "RS512", "PS256")}
+    for alg, curve in (("ES256", ec.SECP256R1()), ("ES384", ec.SECP384R1()), ("ES512", ec.SECP521R1())):
+        private[alg] = ec.generate_private_key(curve).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    keys = []
+    for alg, pem in private.items():
+        public = jwk.construct(pem, "RS256" if alg.startswith("PS") else alg).public_key().to_dict()
+        public = {name: value for name, value in public.items() if name != "alg"}  # a key for any RSA algorithm
+        keys.append({**public, "kid": alg, "use": "sig"} | ({} if alg.startswith("PS") else {"alg": alg}))
+    documents: dict[str, Any] = {}
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(documents[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    documents["/.well-known/openid-configuration"] = {"issuer": url, "jwks_uri": f"{url}/jwks"}
+    documents["/jwks"] = {"keys": keys}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield url, private
+    server.shutdown()
+
+
+@pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"])
+def test_every_allowed_algorithm_is_verified(every_algorithm_issuer, alg):
+    url, private = every_algorithm_issuer
+    token = jwt.encode(claims_for(url), private[alg].decode(), algorithm=alg, headers={"kid": alg})
+    assert verify(OIDCVerifier(url, [CLIENT_ID]), token)["iss"] == url
+
+
+def test_an_rsassa_pss_token_is_refused_as_an_algorithm_not_accepted(every_algorithm_issuer):
+    """python-jose cannot verify PS256: such a token must be named for what it is, not fail later as invalid."""
+    url, _ = every_algorithm_issuer
+    header = {"alg": "PS256", "kid": "PS256", "typ": "JWT"}
+    token = ".".join(
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode() for part in (header, claims_for(url))
+    )
+    assert refused(OIDCVerifier(url, [CLIENT_ID]), token + ".c2lnbmF0dXJl") == "bad_algorithm"
 
 
 # --- time: exp and nbf, with the leeway at both edges -------------------------------------------------------------
