@@ -5,21 +5,25 @@ Two kinds of mutants, each run against the tests that should notice it (pytest -
   runs the tests) of the modules of PYTHON_MODULES;
 - textual: tests/mutation/textual.py's mistakes in queries/, migrations/ and the spec's security requirements.
 
-A Python mutant runs first against the tests that execute its line (coverage contexts of one run of the module's
-tests, `tests_by_line`), and against the module's whole list if other tests could see it. (mutmut's own runner was
-dropped: its SQLite cache failed with "database is locked" and lost mutants on this loaded machine.)
+A Python mutant runs first against the tests that execute its line (coverage contexts of one run of the suite's
+selectable tests, `Selection`), and against the module's own list (PYTHON_MODULES) if other tests could see it.
+(mutmut's own runner was dropped: its SQLite cache failed with "database is locked" and lost mutants here.)
 
 Survivors listed in tests/mutation/equivalent.yaml (with the reason each changes no behaviour) are shown apart and
 count neither way; the kill rate is killed / (mutants - equivalent). A timeout counts as killed (the suite did not
 pass). Exits 1 when a survivor is not in that list. The report goes to stdout and .mutation/report.md.
 
-    python -m tests.mutation.run [--only python|text] [--module exitus/auth.py ...] [--match TEXT]
+    python -m tests.mutation.run [--only python|text] [--module exitus/auth.py ...] [--match TEXT] [--ids FILE]
+                                   [--coverage-from DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import copy
 import difflib
+import json
 import os
 import shutil
 import subprocess
@@ -81,6 +85,7 @@ class Outcome:
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
+    annotation_only: int = 0  # Python mutants that change only annotations: not run, not counted
 
     def rate(self, kind: str | None = None) -> tuple[int, int]:
         counted = [o for o in self.outcomes if (kind is None or o.kind == kind) and o.status != "equivalent"]
@@ -96,6 +101,8 @@ class Report:
                     f"- {kind or 'all'}: {killed}/{counted} killed ({100 * killed / counted:.1f} %),"
                     f" {equivalent} equivalent survivors set apart"
                 )
+        if self.annotation_only:
+            lines.append(f"- {self.annotation_only} Python mutants change only annotations (never evaluated): not run")
         lines.append(f"- took {self.seconds / 60:.1f} min")
         for status, title in (("survived", "Survivors"), ("equivalent", "Equivalent survivors (equivalent.yaml)")):
             listed = [o for o in self.outcomes if o.status == status]
@@ -185,58 +192,156 @@ def python_mutant_id(module: str, diff: str) -> str:
     return f"{module}: {' | '.join(removed)} => {' | '.join(added)}"
 
 
-def tests_by_line(module: str, tests: tuple[str, ...]) -> tuple[dict[int, tuple[list[str], bool]], float]:
-    """Line number -> (the test ids that run it, whether only their bodies do), from one coverage run of `tests`
-    with a context per test phase; and how long that run took.
-
-    A test that never reaches a line behaves the same whatever the line says, so when only test bodies run a line,
-    those tests are all that can kill its mutants. A line also run in fixtures (which later tests may share) is
-    tried on its tests first and, if its mutant survives them, on the whole list. Left out (the whole list at
-    once): lines run at import and lines coverage does not see (a statement's continuation lines). One way the
-    selection can miss a kill remains: a line that fills a per-process cache in one test changes what a later test
-    sees. That errs towards survivors, which are then looked at one by one.
-    """
-    data_file = WORK / f"coverage-{module.replace('/', '-')}"
-    command = [part for part in PYTEST if part != "-x"]
-    command += [*tests, "--cov=exitus", "--cov-context=test", "--cov-report=", "--cov-fail-under=0"]
-    started = time.monotonic()
-    result = subprocess.run(
-        command, cwd=TREE, env={**environment(), "COVERAGE_FILE": str(data_file)}, capture_output=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"the unmutated tree fails {' '.join(tests)}:\n{result.stdout.decode()[-3000:]}")
-    seconds = time.monotonic() - started
-    data = CoverageData(basename=str(data_file))
-    data.read()
-    order = {test: number for number, test in enumerate(tests)}
-    lines: dict[int, tuple[list[str], bool]] = {}
-    for line, contexts in data.contexts_by_lineno(str(TREE / module)).items():
-        if "" not in contexts:
-            ids = sorted(
-                {context.rpartition("|")[0] for context in contexts},
-                key=lambda test_id: (order.get(test_id.partition("::")[0], len(order)), test_id),
-            )
-            lines[line] = (ids, all(context.endswith("|run") for context in contexts))
-    return lines, seconds
+# The tests whose coverage picks each mutant's tests: the suite, but for what is slow and about something else
+# (fuzzing, the browser, the generated client, the published contract, docs, packaging, migrations, query plans).
+NOT_SELECTABLE = {
+    "tests/test_schemathesis.py",
+    "tests/test_swagger_ui.py",
+    "tests/test_sdk.py",
+    "tests/test_contract.py",
+    "tests/test_docs.py",
+    "tests/test_makefile.py",
+    "tests/test_requirements_lock.py",
+    "tests/test_migrations.py",
+    "tests/test_query_plans.py",
+    "tests/test_spec_examples.py",
+}
+MUTANT_TIMEOUT_SECONDS = 300  # a mutant that loops for ever: counted as killed once this has passed
 
 
-def run_python(report: Report, equivalent: set[str], modules: list[str], match: str | None) -> None:
-    """Each mutant against the tests that run its line (`tests_by_line`), or the module's whole list when its line
-    is not one of those; output as it goes."""
+@dataclass
+class Selection:
+    """One coverage run of the selectable tests, a context per test phase."""
+
+    data: CoverageData
+    shared: set[str]  # contexts in which fixtures shared by several tests may run
+    seconds: float
+
+    @classmethod
+    def measure(cls, reuse: Path | None = None) -> Selection:
+        """One run here, or (`reuse`: another run's directory, EXITUS_MUTATION_DIR of a run of the same commit)
+        that run's data: two runs at once need only one."""
+        if reuse is not None:
+            while not (reuse / "coverage-shared.json").exists():  # that run may still be measuring
+                time.sleep(10)
+            data = CoverageData(basename=str(reuse / "coverage"))
+            data.read()
+            shared = set(json.loads((reuse / "coverage-shared.json").read_text()))
+            return cls(data, shared, 0.0)
+        tests = sorted(str(path.relative_to(TREE)) for path in TREE.glob("tests/**/test_*.py"))
+        tests = [
+            test for test in tests if test not in NOT_SELECTABLE and test.startswith(("tests/test_", "tests/api/"))
+        ]
+        data_file = WORK / "coverage"
+        command = [part for part in PYTEST if part != "-x"]
+        command += [*tests, "--cov=exitus", "--cov-context=test", "--cov-report=", "--cov-fail-under=0"]
+        started = time.monotonic()
+        result = subprocess.run(
+            command, cwd=TREE, env={**environment(), "COVERAGE_FILE": str(data_file)}, capture_output=True, check=False
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"the unmutated tree fails its tests:\n{result.stdout.decode()[-3000:]}")
+        data = CoverageData(basename=str(data_file))
+        data.read()
+        shared = fixture_sharing_phases(tuple(tests))
+        (WORK / "coverage-shared.json").write_text(json.dumps(sorted(shared)))
+        return cls(data, shared, time.monotonic() - started)
+
+    def tests_by_line(self, module: str) -> dict[int, tuple[list[str], bool]]:
+        """Line number -> (the test ids that run it, whether only their bodies do).
+
+        A test that never reaches a line behaves the same whatever the line says, so when only test bodies run a
+        line, those tests are all that can kill its mutants. A line also run in fixtures (which later tests may
+        share) is tried on its tests first and, if its mutant survives them, on the module's own list
+        (PYTHON_MODULES). Left out (the module's list at once): lines run at import and lines coverage does not
+        see (a statement's continuation lines). One way the selection can miss a kill remains: a line that fills a
+        per-process cache in one test changes what a later test sees. That errs towards survivors, which are then
+        looked at one by one.
+        """
+        order = {test: number for number, test in enumerate(PYTHON_MODULES[module])}
+        lines: dict[int, tuple[list[str], bool]] = {}
+        measured = next(name for name in self.data.measured_files() if name.endswith("/" + module))
+        for line, contexts in self.data.contexts_by_lineno(measured).items():
+            if "" not in contexts:
+                ids = sorted(
+                    {context.rpartition("|")[0] for context in contexts},
+                    key=lambda test_id: (order.get(test_id.partition("::")[0], len(order)), test_id),
+                )
+                lines[line] = (ids, not self.shared.intersection(contexts))
+        return lines
+
+
+def fixture_sharing_phases(tests: tuple[str, ...]) -> set[str]:
+    """The coverage contexts in which fixtures shared by several tests may run: a session, module or class
+    fixture is set up with the first test of its scope and torn down with the last one."""
+    listed = subprocess.run(
+        [*PYTEST, "--collect-only", "-q", *tests], cwd=TREE, env=environment(), capture_output=True, text=True
+    ).stdout.splitlines()
+    ids = [line.strip() for line in listed if "::" in line]
+    phases: set[str] = set()
+    for scope in {test_id.rpartition("::")[0] for test_id in ids} | {test_id.partition("::")[0] for test_id in ids}:
+        members = [test_id for test_id in ids if test_id.startswith(scope + "::")]
+        phases |= {f"{members[0]}|setup", f"{members[-1]}|teardown"}
+    return phases
+
+
+def annotation_only(original: ast.Module, mutated: str) -> bool:
+    """Whether the mutant changes nothing but annotations, which these modules never evaluate (they all import
+    `annotations` from __future__, so annotations stay strings)."""
+
+    def without_annotations(tree: ast.AST) -> str:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.AnnAssign | ast.arg):
+                node.annotation = ast.Constant(None)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                node.returns = None
+        return ast.dump(tree)
+
+    try:
+        changed = ast.parse(mutated)
+    except SyntaxError:
+        return False
+    return without_annotations(copy.deepcopy(original)) == without_annotations(changed)
+
+
+def compiles(mutated: str) -> bool:
+    try:
+        compile(mutated, "<mutant>", "exec")
+    except SyntaxError:
+        return False
+    return True
+
+
+def run_python(
+    report: Report, equivalent: set[str], modules: list[str], chosen: set[str] | None, reuse: Path | None
+) -> None:
+    """Each mutant against the tests that run its line (Selection.tests_by_line), or the module's own list when its
+    line is not one of those; output as it goes."""
+    selection = Selection.measure(reuse)
+    print(f"[python] coverage of the selectable tests in {selection.seconds / 60:.1f} min", flush=True)
     for module in modules:
         tests = PYTHON_MODULES[module]
-        lines, baseline = tests_by_line(module, tests)
-        mutants = [mutant for mutant in python_mutants(module) if match is None or match in mutant[1]]
-        print(f"[python] {module}: {len(mutants)} mutants, tests of {len(lines)} lines", flush=True)
+        lines = selection.tests_by_line(module)
+        tree = ast.parse((TREE / module).read_text())
+        mutants = [mutant for mutant in python_mutants(module) if chosen is None or mutant[1] in chosen]
+        annotations = [mutant for mutant in mutants if annotation_only(tree, mutant[2])]
+        mutants = [mutant for mutant in mutants if mutant not in annotations]
+        report.annotation_only += len(annotations)
+        print(
+            f"[python] {module}: {len(mutants)} mutants ({len(annotations)} of annotations only set apart),"
+            f" tests of {len(lines)} lines",
+            flush=True,
+        )
         target = TREE / module
         original = target.read_text()
         for number, (line, ident, mutated) in enumerate(mutants, 1):
             try:
                 target.write_text(mutated)
                 selected, complete = lines.get(line, (tests, True))
-                status = run_tests(tuple(selected), timeout=3 * baseline + 30)
+                # a mutant that does not compile fails every test that imports the module
+                status = run_tests(tuple(selected), MUTANT_TIMEOUT_SECONDS) if compiles(mutated) else "killed"
                 if status == "survived" and not complete:
-                    status = run_tests(tests, timeout=3 * baseline + 30)
+                    status = run_tests(tests, MUTANT_TIMEOUT_SECONDS)
             finally:
                 target.write_text(original)
             if status == "error (pytest exit 2)":
@@ -253,7 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("python", "text"))
     parser.add_argument("--module", action="append", choices=sorted(PYTHON_MODULES), help="Python modules to mutate")
-    parser.add_argument("--match", help="only the mutants whose id contains this")
+    parser.add_argument("--match", help="only the textual mutants whose id contains this")
+    parser.add_argument("--coverage-from", type=Path, help="another run's directory: reuse its coverage of the tests")
+    parser.add_argument("--ids", type=Path, help="only the Python mutants whose ids are lines of this file")
     args = parser.parse_args(argv)
     started = time.monotonic()
     copy_tree()
@@ -262,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "python":
         run_textual(report, equivalent["text"], args.match)
     if args.only != "text":
-        run_python(report, equivalent["python"], args.module or list(PYTHON_MODULES), args.match)
+        chosen = set(args.ids.read_text().splitlines()) if args.ids else None
+        run_python(report, equivalent["python"], args.module or list(PYTHON_MODULES), chosen, args.coverage_from)
     report.seconds = time.monotonic() - started
     text = report.render()
     (WORK / "report.md").write_text(text)
