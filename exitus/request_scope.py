@@ -50,7 +50,7 @@ class Identity:
     customer_id: str | None  # None: the token names no customer, or one that does not exist
     user_id: str | None  # the caller's row in `users`, when it has a customer
     claims: Mapping[str, Any]
-    customer_problem: str | None = None  # why customer_id is None, for the 403
+    customer_problem: str | None  # why customer_id is None, for the 403
 
     @property
     def is_admin(self) -> bool:
@@ -81,9 +81,9 @@ class RequestScope:
     @property
     def tenant(self) -> str:
         """The caller's customer id; 403 when the token carries none (tenant resources need one)."""
-        if self.identity is None or self.identity.customer_id is None:
-            problem = self.identity.customer_problem if self.identity else None
-            raise TenantRequired(problem or "the token names no customer")
+        assert self.identity is not None, "only an authenticated operation has a tenant"
+        if self.identity.customer_id is None:
+            raise TenantRequired(self.identity.customer_problem)
         return self.identity.customer_id
 
     @property
@@ -104,9 +104,9 @@ def current() -> RequestScope:
 class OperationTraits:
     """What the spec declares of one operation that the seam does for it."""
 
-    etag_statuses: frozenset[int] = frozenset()  # responses that declare an ETag header
-    conditional_read: bool = False  # declares the If-None-Match parameter
-    idempotent: bool = False  # declares the Idempotency-Key parameter
+    etag_statuses: frozenset[int]  # responses that declare an ETag header
+    conditional_read: bool  # declares the If-None-Match parameter
+    idempotent: bool  # declares the Idempotency-Key parameter
 
     @classmethod
     def of_spec(cls, spec: Mapping[str, Any]) -> dict[str, OperationTraits]:
@@ -144,17 +144,17 @@ def scoped_resolver(
     database: Database,
     tenant_claim: str,
     *,
-    spec: Mapping[str, Any] | None = None,
-    idempotency_key_ttl_seconds: int = 86_400,
+    spec: Mapping[str, Any],
+    idempotency_key_ttl_seconds: int,
 ) -> Callable[[str], Callable]:
     """A Connexion function resolver: finds the handler named by `operationId` and wraps it in the scope. `spec`:
     the spec as served, for what the seam does per operation (OperationTraits)."""
     known_callers = KnownCallers()
-    all_traits = OperationTraits.of_spec(spec or {})
+    all_traits = OperationTraits.of_spec(spec)
 
     def resolve(operation_id: str) -> Callable:
         handler = find_handler(operation_id)
-        traits = all_traits.get(operation_id, OperationTraits())
+        traits = all_traits[operation_id]  # Connexion resolves only the spec's operations
 
         @functools.wraps(handler)  # Connexion reads the handler's parameters through __wrapped__
         def in_scope(*args: Any, **kwargs: Any) -> Any:

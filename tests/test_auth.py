@@ -325,18 +325,21 @@ def test_missing_scope_is_403_naming_the_required_scope(http, issuer, tenant):
 
 def test_token_without_customer_cannot_reach_tenant_resources(http, issuer):
     token = issuer.key.sign(claims_for(issuer.url))
-    assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, "names no customer")
+    body = assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, problem_type="tenant-required")
+    assert body["detail"] == "the token names no customer (claim 'customer_id')"
 
 
 def test_token_naming_a_customer_that_does_not_exist_is_forbidden(http, issuer):
     token = issuer.key.sign(claims_for(issuer.url, str(uuid.uuid4())))
-    assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, "customer does not exist")
+    body = assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, problem_type="tenant-required")
+    assert body["detail"] == "the token's customer does not exist"
 
 
 @pytest.mark.parametrize("customer", ["acme", "12345", "{00000000-0000-0000-0000-000000000000}", 42, ["a"]])
 def test_customer_claim_that_is_not_a_uuid_is_forbidden(http, issuer, customer):
     token = issuer.key.sign(claims_for(issuer.url, customer_id=customer))
-    assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, "is not a customer id")
+    body = assert_problem(http.get("/v1/projects", headers=bearer(token)), 403, problem_type="tenant-required")
+    assert body["detail"] == "the token's 'customer_id' claim is not a customer id"
 
 
 # --- key rotation ----------------------------------------------------------------------------------------------
