@@ -54,9 +54,9 @@ class OIDCVerifier:
         issuer: str,
         client_ids: Iterable[str],
         *,
-        http_timeout: float = 5.0,
-        min_refresh_seconds: float = 30.0,
-        max_key_age_seconds: float = 600.0,
+        http_timeout: float,  # the figures are config's (exitus/config.py), passed by create_app
+        min_refresh_seconds: float,
+        max_key_age_seconds: float,
     ):
         self.issuer = issuer  # compared exactly with `iss`
         self.client_ids = frozenset(client_ids)

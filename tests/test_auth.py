@@ -363,7 +363,9 @@ def test_key_rotation_is_picked_up_on_the_first_token_with_the_new_kid(config, o
 
 def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(own_issuer):
     async def scenario() -> None:
-        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID], min_refresh_seconds=3600)
+        verifier = OIDCVerifier(
+            own_issuer.url, [CLIENT_ID], min_refresh_seconds=3600, http_timeout=5, max_key_age_seconds=600
+        )
         assert await verifier.refresh_keys() is True
         own_issuer.rotate()
         token = own_issuer.token(client_id=CLIENT_ID)
@@ -381,7 +383,9 @@ def test_withdrawn_keys_stop_working_once_the_cache_is_older_than_its_maximum_ag
     """No token with a new kid needs to arrive: cached keys are refetched when older than JWKS_MAX_AGE_SECONDS."""
 
     async def scenario() -> None:
-        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID], min_refresh_seconds=0, max_key_age_seconds=3600)
+        verifier = OIDCVerifier(
+            own_issuer.url, [CLIENT_ID], min_refresh_seconds=0, max_key_age_seconds=3600, http_timeout=5
+        )
         old_token = own_issuer.token(client_id=CLIENT_ID)
         assert (await verifier.verify(old_token))["iss"] == own_issuer.url
         own_issuer.rotate()
@@ -397,7 +401,9 @@ def test_withdrawn_keys_stop_working_once_the_cache_is_older_than_its_maximum_ag
 
 def test_an_old_cache_keeps_working_while_the_provider_is_down(own_issuer):
     async def scenario() -> None:
-        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID], min_refresh_seconds=0, max_key_age_seconds=0.001)
+        verifier = OIDCVerifier(
+            own_issuer.url, [CLIENT_ID], min_refresh_seconds=0, max_key_age_seconds=0.001, http_timeout=5
+        )
         token = own_issuer.token(client_id=CLIENT_ID)
         assert (await verifier.verify(token))["iss"] == own_issuer.url
         own_issuer.stop()
@@ -415,7 +421,7 @@ def test_an_old_cache_keeps_working_while_the_provider_is_down(own_issuer):
 def test_provider_unreachable_at_first_use_is_401_provider_unavailable(foreign_key):
     async def scenario() -> None:
         nowhere = f"http://127.0.0.1:{free_port()}"
-        verifier = OIDCVerifier(nowhere, [CLIENT_ID], http_timeout=2)
+        verifier = OIDCVerifier(nowhere, [CLIENT_ID], http_timeout=2, min_refresh_seconds=30, max_key_age_seconds=600)
         with pytest.raises(Unauthorized) as caught:
             await verifier.verify(mint_token(foreign_key, nowhere, client_id=CLIENT_ID))
         assert caught.value.reason == "provider_unavailable"
@@ -431,7 +437,9 @@ def test_cached_keys_keep_working_after_the_provider_stops(tmp_path, foreign_key
     token = stopped.token(client_id=CLIENT_ID, subject="still-me")
 
     async def scenario() -> None:
-        verifier = OIDCVerifier(stopped.url, [CLIENT_ID], http_timeout=2, min_refresh_seconds=0)
+        verifier = OIDCVerifier(
+            stopped.url, [CLIENT_ID], http_timeout=2, min_refresh_seconds=0, max_key_age_seconds=600
+        )
         await verifier.refresh_keys(force=True)
         stopped.stop()
         assert (await verifier.verify(token))["sub"] == "still-me"
@@ -449,7 +457,9 @@ def test_discovery_naming_another_issuer_is_provider_unavailable(own_issuer):
     own_issuer.discovery = lambda: {**DevIssuer.discovery(own_issuer), "issuer": "https://impostor.example.com"}
 
     async def scenario() -> None:
-        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID])
+        verifier = OIDCVerifier(
+            own_issuer.url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600
+        )
         with pytest.raises(Unauthorized) as caught:
             await verifier.verify(own_issuer.token(client_id=CLIENT_ID))
         assert caught.value.reason == "provider_unavailable"
@@ -464,7 +474,9 @@ def test_discovery_without_jwks_uri_is_provider_unavailable(own_issuer):
 
     async def scenario() -> None:
         with pytest.raises(ProviderUnavailable, match="no jwks_uri"):
-            await OIDCVerifier(own_issuer.url, [CLIENT_ID]).refresh_keys(force=True)
+            await OIDCVerifier(
+                own_issuer.url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600
+            ).refresh_keys(force=True)
 
     asyncio.run(scenario())
 
@@ -480,7 +492,13 @@ def test_issuer_identifier_with_a_trailing_slash_is_accepted(own_issuer):
     )
 
     async def scenario() -> None:
-        verifier = OIDCVerifier(config.openid_provider_url, config.oauth_client_ids)
+        verifier = OIDCVerifier(
+            config.openid_provider_url,
+            config.oauth_client_ids,
+            http_timeout=5,
+            min_refresh_seconds=30,
+            max_key_age_seconds=600,
+        )
         claims = await verifier.verify(mint_token(own_issuer.key, issuer_id, client_id=CLIENT_ID, subject="auth0|1"))
         assert claims["sub"] == "auth0|1"
 
@@ -545,7 +563,9 @@ def test_a_remembered_token_is_checked_in_full_again_once_it_expires(own_issuer)
     so only the counters tell a remembered answer from a checked one)."""
 
     async def scenario() -> None:
-        verifier = OIDCVerifier(own_issuer.url, [CLIENT_ID])
+        verifier = OIDCVerifier(
+            own_issuer.url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600
+        )
         # Keys first, and `exp` at least 2 s ahead: with `int(now) + 1` the token could expire (in as little as a few
         # ms) while the first check still fetched the keys on a busy machine, and was then not remembered at all.
         await verifier.refresh_keys(force=True)

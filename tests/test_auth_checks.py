@@ -31,7 +31,9 @@ OTHER_CLIENT = "another-client"
 
 @pytest.fixture
 def verifier(issuer) -> OIDCVerifier:
-    return OIDCVerifier(issuer.url, [CLIENT_ID, OTHER_CLIENT])
+    return OIDCVerifier(
+        issuer.url, [CLIENT_ID, OTHER_CLIENT], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600
+    )
 
 
 def verify(verifier: OIDCVerifier, token: str) -> dict[str, Any]:
@@ -176,7 +178,12 @@ def every_algorithm_issuer() -> Iterator[tuple[str, dict[str, Any]]]:
 def test_every_allowed_algorithm_is_verified(every_algorithm_issuer, alg):
     url, private = every_algorithm_issuer
     token = jwt.encode(claims_for(url), private[alg].decode(), algorithm=alg, headers={"kid": alg})
-    assert verify(OIDCVerifier(url, [CLIENT_ID]), token)["iss"] == url
+    assert (
+        verify(OIDCVerifier(url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600), token)[
+            "iss"
+        ]
+        == url
+    )
 
 
 def test_an_rsassa_pss_token_is_refused_as_an_algorithm_not_accepted(every_algorithm_issuer):
@@ -186,7 +193,13 @@ def test_an_rsassa_pss_token_is_refused_as_an_algorithm_not_accepted(every_algor
     token = ".".join(
         base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode() for part in (header, claims_for(url))
     )
-    assert refused(OIDCVerifier(url, [CLIENT_ID]), token + ".c2lnbmF0dXJl") == "bad_algorithm"
+    assert (
+        refused(
+            OIDCVerifier(url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600),
+            token + ".c2lnbmF0dXJl",
+        )
+        == "bad_algorithm"
+    )
 
 
 # --- time: exp and nbf, with the leeway at both edges -------------------------------------------------------------

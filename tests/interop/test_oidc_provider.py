@@ -97,7 +97,9 @@ def test_provider_refuses_a_client_with_a_wrong_secret(provider: OidcProvider):
 )
 def test_token_is_accepted_only_for_its_client_or_resource(provider: OidcProvider, accepted_client_ids, accepted):
     token = provider.token(["exitus/project.read"])
-    verifier = OIDCVerifier(provider.issuer, accepted_client_ids)
+    verifier = OIDCVerifier(
+        provider.issuer, accepted_client_ids, http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600
+    )
     if accepted:
         assert asyncio.run(verifier.verify(token))["sub"] == CLIENT_ID
     else:
