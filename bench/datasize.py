@@ -7,7 +7,8 @@ once by bench/seed.py (its manifest saved beside it) and reused on later runs. F
 queries exactly as queries/*.sql has them (through psycopg with bound parameters, in a transaction with the
 customer bound, as the service runs them) and reports their p50; with `--http`, also the same lists through
 `exitus serve` (sequential requests with a real token of a seeded user). EXPLAIN (ANALYZE, BUFFERS) of every
-statement goes to `<workdir>/plans-<size>.txt`. Figures are ratios to the smallest size, from one run.
+statement goes to `<workdir>/plans-<size>.txt`. Figures are ratios to the smallest size, from one run, in which the
+sizes are interleaved: each repeat of a scenario runs it once at every size (one server per size, all started).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -123,15 +125,21 @@ def scenarios(m: Manifest) -> dict[str, tuple[str, dict, str]]:
     }
 
 
-def p50(run: Callable[[], object], repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+def p50s(runs: dict[int, Callable[[], object]], repeats: int, warmup: int = 3) -> dict[int, float]:
+    """Each run's p50 (ms), the runs interleaved: every repeat runs each once, in an order rotated by one each
+    repeat, so whatever else the machine does meanwhile falls on every size alike."""
+    for run in runs.values():
+        for _ in range(warmup):
+            run()
+    keys = list(runs)
+    times: dict[int, list[float]] = {key: [] for key in keys}
+    for repeat in range(repeats):
+        shift = repeat % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            started = time.perf_counter()
+            runs[key]()
+            times[key].append(time.perf_counter() - started)
+    return {key: statistics.median(t) * 1000 for key, t in times.items()}
 
 
 def searched(conn: psycopg.Connection, statements: dict[str, str], query: str, params: dict) -> dict:
@@ -142,50 +150,77 @@ def searched(conn: psycopg.Connection, statements: dict[str, str], query: str, p
     return {**params, "ids": conn.execute(statements["search_issues"], {**params, "cap": SEARCH_CAP}).fetchone()[0]}
 
 
-def measure_sql(url: str, manifest: Manifest, repeats: int, plans: Path, queries_dir: Path) -> dict[str, float]:
+def measure_sql(
+    databases: dict[int, tuple[str, Manifest]], repeats: int, plans: Callable[[int], Path], queries_dir: Path
+) -> dict[int, dict[str, float]]:
+    """size -> scenario -> p50 (ms), the sizes interleaved; each size's plans to `plans(size)`."""
     statements = named_statements(queries_dir)
-    results = {}
+    results: dict[int, dict[str, float]] = {size: {} for size in databases}
     # prepare_threshold=None: each execution is planned with its parameters (a custom plan), as a fresh pooled
     # connection does; the generic-plan case is measured separately (explain_generic).
-    with psycopg.connect(libpq_url(url), prepare_threshold=None) as conn, open(plans, "w") as out:
-        for name, (query, params, _path) in scenarios(manifest).items():
+    conns = {size: psycopg.connect(libpq_url(url), prepare_threshold=None) for size, (url, _m) in databases.items()}
+    try:
+        names = list(scenarios(next(iter(databases.values()))[1]))
+        for name in names:
 
-            def run(query=query, params=params):
+            def run(size: int, name: str = name) -> list:
+                conn, manifest = conns[size], databases[size][1]
+                query, params, _path = scenarios(manifest)[name]
                 with conn.transaction():
                     conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
                     return conn.execute(statements[query], searched(conn, statements, query, params)).fetchall()
 
-            results[name] = p50(run, repeats)
-            with conn.transaction():
-                conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
-                params = searched(conn, statements, query, params)
-                plan = conn.execute("explain (analyze, buffers) " + statements[query], params).fetchall()
-                rows = len(conn.execute(statements[query], params).fetchall())
-            out.write(f"== {name} ({rows} rows, p50 {results[name]:.2f} ms)\n")
-            out.write("\n".join(r[0] for r in plan) + "\n\n")
+            for size, p in p50s({size: partial(run, size) for size in databases}, repeats).items():
+                results[size][name] = p
+        for size, (_url, manifest) in databases.items():
+            conn = conns[size]
+            with open(plans(size), "w") as out:
+                for name, (query, params, _path) in scenarios(manifest).items():
+                    with conn.transaction():
+                        conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
+                        params = searched(conn, statements, query, params)
+                        plan = conn.execute("explain (analyze, buffers) " + statements[query], params).fetchall()
+                        rows = len(conn.execute(statements[query], params).fetchall())
+                    out.write(f"== {name} ({rows} rows, p50 {results[size][name]:.2f} ms)\n")
+                    out.write("\n".join(r[0] for r in plan) + "\n\n")
+    finally:
+        for conn in conns.values():
+            conn.close()
     return results
 
 
 def measure_http(
-    url: str, manifest: Manifest, repeats: int, workdir: Path, issuer: DevIssuer, workers: int = 1
-) -> dict[str, float]:
-    server = ExitusProcess(exitus_env(url, issuer.url, WEB_CONCURRENCY=workers), workdir / "exitus.log")
-    server.start()
+    databases: dict[int, tuple[str, Manifest]], repeats: int, workdir: Path, issuer: DevIssuer, workers: int = 1
+) -> dict[int, dict[str, float]]:
+    """size -> scenario -> p50 (ms) through one `exitus serve` per size, all running, the sizes interleaved."""
+    servers = {
+        size: ExitusProcess(exitus_env(url, issuer.url, WEB_CONCURRENCY=workers), workdir / f"exitus-{size}.log")
+        for size, (url, _m) in databases.items()
+    }
+    clients: dict[int, httpx.Client] = {}
     try:
-        token = user_token(issuer, manifest.customer_id, manifest.user_subs[0])
-        results = {}
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-            for name, (_query, _params, path) in scenarios(manifest).items():
+        for size, server in servers.items():
+            server.start()
+            manifest = databases[size][1]
+            token = user_token(issuer, manifest.customer_id, manifest.user_subs[0])
+            clients[size] = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        results: dict[int, dict[str, float]] = {size: {} for size in databases}
+        for name in scenarios(next(iter(databases.values()))[1]):
 
-                def get(path=path):
-                    response = client.get(path)
-                    if response.status_code != 200:
-                        raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
+            def get(size: int, name: str = name) -> None:
+                path = scenarios(databases[size][1])[name][2]
+                response = clients[size].get(path)
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
 
-                results[name] = p50(get, repeats)
+            for size, p in p50s({size: partial(get, size) for size in databases}, repeats).items():
+                results[size][name] = p
         return results
     finally:
-        server.stop()
+        for client in clients.values():
+            client.close()
+        for server in servers.values():
+            server.stop()
 
 
 def seeded_database(postgres: LocalPostgres, workdir: Path, size: int) -> tuple[str, Manifest]:
@@ -245,12 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         databases = {size: seeded_database(postgres, args.workdir, size) for size in sizes}
         if args.database_suffix:
             databases = {s: (f"{url}{args.database_suffix}", m) for s, (url, m) in databases.items()}
-        for size, (url, manifest) in databases.items():
-            plans = args.workdir / f"plans-{size}{args.database_suffix}.txt"
-            sql_results[size] = measure_sql(url, manifest, args.repeats, plans, args.queries)
+        sql_results = measure_sql(
+            databases,
+            args.repeats,
+            lambda size: args.workdir / f"plans-{size}{args.database_suffix}.txt",
+            args.queries,
+        )
         if issuer is not None:
-            for size, (url, manifest) in databases.items():
-                http_results[size] = measure_http(url, manifest, args.repeats, args.workdir, issuer)
+            http_results = measure_http(databases, args.repeats, args.workdir, issuer)
     finally:
         if issuer is not None:
             issuer.stop()

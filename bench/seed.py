@@ -14,9 +14,12 @@ pools of generated sentences over a vocabulary of a few hundred words, so trigra
   more rows elsewhere, which is what a tenant-scoped search must not pay for.
 
 It connects as the role in the URL (the database owner, never a superuser) and writes each customer's rows with that
-customer bound (`exitus.customer_id`), as the service does: FORCEd row-level security checks every row. For speed
-the issues' and comments' non-unique indexes are dropped and rebuilt from their own definitions in the same
-transaction (bulk load, then one index build), so the schema ends exactly as migrated. ANALYZE (VACUUM) after.
+customer bound (`exitus.customer_id`), as the service does: FORCEd row-level security checks every row. Issues are
+numbered per project as the service numbers them (1, 2, ... oldest first; each project's counter where its numbers
+end), and one in `vote_every` has votes: rows of issue_votes and the count beside the issue, as voting keeps them.
+For speed the issues' and comments' non-unique indexes are dropped and rebuilt from their own definitions in the same
+transaction (bulk load, then one index build), so the schema ends exactly as migrated, and the bulk rows get no
+audit event each (their audit triggers are off in that transaction only). ANALYZE (VACUUM) after.
 Everything is derived from the row number with hash functions: the same arguments give the same text.
 """
 
@@ -39,6 +42,9 @@ from exitus import migrations
 
 RARE_TERM = "zeppelin"  # shares some trigrams with common words (pipeline, delivery), not all of them
 COMMON_TERM = "timeout"
+# (table, audit trigger of migrations/0005.audit) written in bulk without an audit event per row; customers, users
+# and projects (a few hundred rows) keep theirs.
+UNAUDITED_BULK = (("issues", "issues_audit"), ("comments", "comments_audit"))
 LABELS = ("ui", "api", "backend", "db", "auth", "perf", "docs", "infra", "mobile", "billing", "search", "regression")
 _VOCABULARY = """
 account action active adapter address agent alert allocation analytics anchor android api application archive
@@ -186,6 +192,8 @@ def seed(
     comment_percent: int = 20,
     hot_issues: int = 10,
     comments_per_hot_issue: int = 100,
+    vote_every: int = 10,
+    max_votes: int = 5,
     sample_size: int = 1000,
     chunks: int | None = None,
     random_seed: int = 9,
@@ -228,7 +236,8 @@ def seed(
         )
         cur.execute(
             "create temp table seed_labelsets (id int primary key, labels text[] not null) on commit drop;"
-            "create temp table seed_projects (idx int primary key, customer_idx int, customer_id uuid, id uuid)"
+            "create temp table seed_projects (idx int primary key, customer_idx int, customer_id uuid, id uuid,"
+            " numbered int not null default 0)"
             " on commit drop;"
             "create temp table seed_users (customer_idx int, idx int, id uuid, primary key (customer_idx, idx))"
             " on commit drop"
@@ -243,6 +252,13 @@ def seed(
             ],
         )
         dropped = _drop_bulk_indexes(cur, ["issues", "comments"]) if rebuild_indexes else []
+        # The bulk rows are history, not changes made through the service: no audit event each (bench/README, "Data
+        # size"). One event per row is also what made 1M issues unseedable in one transaction: each event updates
+        # its customer's audit_chains row twice, and versions our own open transaction made are never pruned, so
+        # every event walked a longer chain of them. The triggers are off for this transaction only (ALTER TABLE
+        # is transactional; the owner may) and on again before it commits; every other trigger stays.
+        for table, trigger in UNAUDITED_BULK:
+            cur.execute(f"alter table {table} disable trigger {trigger}")
 
         for c, customer_id in enumerate(customer_ids):
             cur.execute(
@@ -309,14 +325,14 @@ def seed(
 
         bounds = [1 + (issues * k) // chunks for k in range(chunks + 1)]
         issue_sql = """
+            with made as (
             insert into issues (customer_id, project_id, number, subject, content, severity, category, labels, state,
-                                reporter, assignee, version, created_at, updated_at)
+                                reporter, assignee, version, votes, created_at, updated_at)
             select p.customer_id, p.id,
-                   -- numbered here, oldest first, after the project's earlier chunks: taking each number from the
-                   -- project's counter (migrations/0006) would update one row per issue in one transaction
-                   coalesce((select max(i.number) from issues i where i.customer_id = p.customer_id
-                                                                  and i.project_id = p.id), 0)
-                       + row_number() over (partition by p.id order by g.n),
+                   -- numbered here, oldest first, after the project's earlier chunks (seed_projects.numbered):
+                   -- taking each number from the project's counter (migrations/0006) would update one row per
+                   -- issue in one transaction (a version each, none prunable before the commit)
+                   p.numbered + row_number() over (partition by p.id order by g.n),
                    case when g.rare and (g.h / 7) %% 2 = 0 then s.t || ' near the ' || initcap(%(rare)s) else s.t end,
                    c1.t || ' ' || c2.t
                        || case when g.common then ' Request ' || %(common)s || ' after ' || g.n %% 60 || ' s.'
@@ -330,6 +346,9 @@ def seed(
                    case when (g.h / 30) %% 10 < 3 then 'closed' else 'open' end,
                    r.id, a.id,
                    1 + (g.h / 300) %% 3,
+                   -- one issue in `vote_every` has 1..`max_votes` votes, each a row of issue_votes (below)
+                   case when abs(hashint8extended(g.n, 11)) %% %(vote_every)s = 0
+                        then 1 + abs(hashint8extended(g.n, 12)) %% %(max_votes)s else 0 end,
                    g.created_at, g.created_at + ((g.h / 900) %% 720) * interval '1 hour'
             from (
                 select n, h, created_at,
@@ -356,6 +375,14 @@ def seed(
                                    and a.idx = abs(hashint8extended(g.n, 8)) %% %(users)s
                                    and (g.h / 9000) %% 10 < 7
             where p.customer_idx = %(c)s
+            returning project_id
+            ),
+            counted as (
+                update seed_projects p set numbered = p.numbered + made_here.issues
+                from (select project_id, count(*) as issues from made group by project_id) made_here
+                where p.id = made_here.project_id
+            )
+            select count(*) from made
         """
         for k in range(chunks):
             for c, customer_id in enumerate(customer_ids):
@@ -374,15 +401,35 @@ def seed(
                         "low": bounds[k],
                         "high": bounds[k + 1] - 1,
                         "users": users_per_customer,
+                        "vote_every": vote_every,
+                        "max_votes": min(max_votes, users_per_customer),
                         "c": c,
                     },
                 )
         for customer_id in customer_ids:  # each project's counter where its numbers end
             _bind(cur, customer_id)
             cur.execute(
-                "update projects p set last_issue_number = coalesce((select max(i.number) from issues i"
-                " where i.customer_id = p.customer_id and i.project_id = p.id), 0) where p.customer_id = %s",
+                "update projects p set last_issue_number = s.numbered from seed_projects s"
+                " where p.customer_id = %s and p.id = s.id",
                 (customer_id,),
+            )
+
+        # The votes counted on the issues, by distinct users of the issue's customer (`max_votes` <= users). After
+        # every chunk: the foreign key's check plans its lookup of issues once per session, and planned while the
+        # table was empty it chose an index that scans the whole project for each vote.
+        for c, customer_id in enumerate(customer_ids):
+            _bind(cur, customer_id)
+            cur.execute(
+                """
+                insert into issue_votes (customer_id, project_id, issue_id, user_id, created_at)
+                select i.customer_id, i.project_id, i.id, u.id, i.created_at + k * interval '1 hour'
+                from issues i
+                cross join lateral generate_series(1, i.votes) k
+                join seed_users u on u.customer_idx = %(c)s
+                                  and u.idx = (abs(hashtextextended(i.id::text, 7)) + k) %% %(users)s
+                where i.customer_id = %(customer)s and i.votes > 0
+                """,
+                {"c": c, "users": users_per_customer, "customer": customer_id},
             )
 
         _bind(cur, customer_ids[0])
@@ -423,10 +470,15 @@ def seed(
             )
         for definition in dropped:
             cur.execute(definition)
+        for table, trigger in UNAUDITED_BULK:
+            cur.execute(f"alter table {table} enable trigger {trigger}")
         conn.commit()
 
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        conn.execute(("vacuum (analyze) " if vacuum else "analyze ") + "customers, users, projects, issues, comments")
+        conn.execute(
+            ("vacuum (analyze) " if vacuum else "analyze ")
+            + "customers, users, projects, issues, comments, issue_votes"
+        )
         manifest = _manifest(conn, customer_ids, project_ids[:projects_per_customer], hot, sample_size)
     manifest.users_per_customer = users_per_customer
     manifest.comments_per_hot_issue = comments_per_hot_issue

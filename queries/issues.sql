@@ -1,5 +1,6 @@
 -- :name list_issues :many
--- :doc A page of a project's issues (reporter and assignee as users; `voted`: whether `user_id` voted): each filter
+-- :doc A page of a project's issues (reporter and assignee as users' columns `reporter_*`, `assignee_*`: id, name, email;
+-- :doc `voted`: whether `user_id` voted): each filter
 -- :doc null or holding (see exitus/api/issues.py), in `sort` order (exitus/api/issues.py's SORTS: created, updated,
 -- :doc severity, number, votes, each with `-` for descending, ties by id), after the keyset cursor `after_*` (null: from the start). `ids`, when not null, are the only candidates (the search).
 -- Each page is planned for its parameters (a custom plan): the `sort` CASEs fold to the one sort key, so the planner
@@ -7,11 +8,12 @@
 -- for the plan a prepared statement settles on. Under row-level security the planner cannot use column statistics
 -- for ILIKE and guesses it matches almost nothing, so it would filter the whole project and sort it even when half
 -- of it matches; coalesce() (a no-op: the columns are not null) makes it guess half, so it walks in order.
--- The page is cut first (the inner select) and only its rows are joined to their users and the caller's votes.
+-- The page is cut first (the inner select) and only its rows are joined to their users and the caller's votes. The
+-- users come as plain columns, not as JSON objects: decoding two JSON values per row cost more than the query's join
+-- (bench/README.md, "Embedding users"); exitus/api/issues.py makes them objects.
 select i.id, i.project_id, i.number, i.subject, i.content, i.severity, i.category, i.labels, i.state,
-       jsonb_build_object('id', r.id, 'name', r.name, 'email', r.email) as reporter,
-       case when a.id is not null then jsonb_build_object('id', a.id, 'name', a.name, 'email', a.email) end
-           as assignee,
+       r.id as reporter_id, r.name as reporter_name, r.email as reporter_email,
+       a.id as assignee_id, a.name as assignee_name, a.email as assignee_email,
        i.votes,
        exists (select from issue_votes v
                where v.customer_id = i.customer_id and v.project_id = i.project_id and v.issue_id = i.id
@@ -98,11 +100,10 @@ where customer_id = :customer_id and project_id = :project_id
 select exitus_search_issues(:customer_id, :project_id, :pattern, :cap)
 
 -- :name get_issue :one
--- :doc One issue of a project of the customer, as list_issues shows it.
+-- :doc One issue of a project of the customer, in list_issues' columns.
 select i.id, i.project_id, i.number, i.subject, i.content, i.severity, i.category, i.labels, i.state,
-       jsonb_build_object('id', r.id, 'name', r.name, 'email', r.email) as reporter,
-       case when a.id is not null then jsonb_build_object('id', a.id, 'name', a.name, 'email', a.email) end
-           as assignee,
+       r.id as reporter_id, r.name as reporter_name, r.email as reporter_email,
+       a.id as assignee_id, a.name as assignee_name, a.email as assignee_email,
        i.votes,
        exists (select from issue_votes v
                where v.customer_id = i.customer_id and v.project_id = i.project_id and v.issue_id = i.id

@@ -186,7 +186,7 @@ def _(w: World, sql: psycopg.Connection) -> None:
 
 def people(row) -> tuple:
     """(reporter id, assignee id, voted) of an issue row."""
-    return (row["reporter"]["id"], row["assignee"] and row["assignee"]["id"], row["voted"])
+    return (str(row["reporter_id"]), row["assignee_id"] and str(row["assignee_id"]), row["voted"])
 
 
 @checks("count_issues")

@@ -87,9 +87,12 @@ def list_issues(
         "pattern": pattern,
         "ids": _search(scope, project_id, pattern),
     }
-    rows = scope.queries.list_issues(
-        **filters, sort=sort, **position, offset=offset, limit=limit + 1, user_id=scope.user_id
-    )
+    rows = [
+        _with_users(row)
+        for row in scope.queries.list_issues(
+            **filters, sort=sort, **position, offset=offset, limit=limit + 1, user_id=scope.user_id
+        )
+    ]
     if not rows:
         projects.get_project(project_id)  # an empty page of a project that does not exist is a 404
     total = scope.queries.count_issues(**filters) if count else None
@@ -126,7 +129,25 @@ def get_issue(project_id, id):
     row = scope.queries.get_issue(customer_id=scope.tenant, project_id=project_id, id=id, user_id=scope.user_id)
     if row is None:
         raise NotFound("issue not found")
-    return row
+    return _with_users(row)
+
+
+_EMBEDDED_USERS = frozenset(("reporter", "assignee"))
+
+
+def _with_users(row):
+    """An issue row as the API shows it: the query's `reporter_*` and `assignee_*` columns (id, name, email) as a
+    user object each, where the reporter_id / assignee_id column stood; no assignee: null."""
+    issue = {}
+    for key, value in row.items():
+        role, _, field = key.partition("_")
+        if role not in _EMBEDDED_USERS:
+            issue[key] = value
+        elif field == "id":
+            issue[role] = (
+                None if value is None else {"id": value, "name": row[f"{role}_name"], "email": row[f"{role}_email"]}
+            )
+    return issue
 
 
 def get_issue_by_number(project_id, number):

@@ -128,3 +128,53 @@ def test_seeding_a_database_that_holds_customers_is_refused(seeded):
     url, _, _ = seeded
     with pytest.raises(ValueError, match="already holds customers"):
         seed(url, ISSUES)
+
+
+def test_issues_are_numbered_per_project_from_one_and_counters_end_where_numbers_do(seeded):
+    url, manifest, _ = seeded
+    for customer_id in manifest.customer_ids:
+        rows = as_customer(
+            url,
+            customer_id,
+            "select p.id, p.last_issue_number, array_agg(i.number order by i.created_at, i.id)"
+            " from projects p join issues i on i.project_id = p.id group by p.id, p.last_issue_number",
+        )
+        assert rows
+        for _project, last, numbers in rows:
+            assert numbers == list(range(1, len(numbers) + 1))  # oldest first, unique, no gap
+            assert last == len(numbers)
+
+
+def test_votes_are_rows_of_distinct_users_and_each_issue_counts_its_own(seeded):
+    url, manifest, _ = seeded
+    counted, voted = 0, 0
+    for customer_id in manifest.customer_ids:
+        rows = as_customer(
+            url,
+            customer_id,
+            "select i.votes, count(v.user_id), count(distinct v.user_id) from issues i"
+            " left join issue_votes v on v.issue_id = i.id group by i.id, i.votes",
+        )
+        assert all(votes == rows_ == distinct for votes, rows_, distinct in rows)
+        counted += sum(votes for votes, _, _ in rows)
+        voted += sum(1 for votes, _, _ in rows if votes)
+    assert 0 < voted < ISSUES / 2 and counted > voted  # some issues have votes, some more than one
+
+
+def test_audit_triggers_are_on_after_seeding_and_the_next_change_is_audited(seeded):
+    url, manifest, _ = seeded
+    triggers = dict(
+        as_customer(
+            url, None, "select tgname, tgenabled from pg_trigger where tgname like '%%audit%%' and not tgisinternal"
+        )
+    )
+    assert {"customers_audit", "users_audit", "projects_audit", "issues_audit", "comments_audit"} <= set(triggers)
+    assert set(triggers.values()) == {"O"}  # enabled (origin), as migrated
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute("select set_config('exitus.customer_id', %s, true)", (manifest.customer_id,))
+        before = conn.execute("select count(*) from audit_events where resource_id = %s", (manifest.issue_ids[0],))
+        assert before.fetchone() == (0,)  # seeded history: no event
+        conn.execute("update issues set subject = 'Changed after seeding' where id = %s", (manifest.issue_ids[0],))
+        after = conn.execute("select action from audit_events where resource_id = %s", (manifest.issue_ids[0],))
+        assert after.fetchall() == [("issue.updated",)]
+        conn.rollback()
