@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -451,6 +452,27 @@ def test_cached_keys_keep_working_after_the_provider_stops(tmp_path, foreign_key
         assert (await verifier.verify(token))["sub"] == "still-me"
 
     asyncio.run(scenario())
+
+
+def test_a_provider_that_never_answers_is_given_up_on_after_the_http_timeout(foreign_key):
+    """A provider that accepts the connection and then says nothing must not hold the token check (and the event
+    loop's waiters) for ever: the verifier's HTTP timeout ends the wait."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+    async def scenario() -> None:
+        verifier = OIDCVerifier(url, [CLIENT_ID], http_timeout=0.5, min_refresh_seconds=0, max_key_age_seconds=600)
+        with pytest.raises(Unauthorized) as caught:
+            # the outer bound only turns a hang into a failure; the verifier must give up long before it
+            await asyncio.wait_for(verifier.verify(mint_token(foreign_key, url, client_id=CLIENT_ID)), 30)
+        assert caught.value.reason == "provider_unavailable"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        silent.close()
 
 
 def test_discovery_naming_another_issuer_is_provider_unavailable(own_issuer):

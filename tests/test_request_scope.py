@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from exitus.request_scope import OperationTraits
 from tests.conftest import CLIENT_ID, Tenant
 from tests.test_metrics import scrape
 
@@ -70,3 +71,29 @@ def test_a_caller_of_a_missing_customer_is_never_remembered(http, issuer):
 
     assert [calls_during(http, list_projects)["upsert_user"] for _ in range(2)] == [1, 1]
     assert statuses == [403, 403]
+
+
+def test_what_the_seam_does_per_operation_is_read_from_every_place_the_spec_may_say_it():
+    """Path-level parameters count as the operation's own; a path item's other members (summary, description, an
+    extension, a `parameters` list) are not operations."""
+    spec = {
+        "components": {"parameters": {"IfNoneMatch": {"name": "If-None-Match", "in": "header"}}},
+        "paths": {
+            "/things/{id}": {
+                "summary": "one thing",
+                "description": "its operations share a header; each has an operationId",
+                "x-owner": {"team": "tracker"},
+                "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
+                "get": {"operationId": "get_thing", "responses": {"200": {"headers": {"ETag": {}}}}},
+                "put": {
+                    "operationId": "put_thing",
+                    "parameters": [{"name": "Idempotency-Key", "in": "header"}],
+                    "responses": {"200": {"description": "no tag"}, "default": {"headers": {"ETag": {}}}},
+                },
+            }
+        },
+    }
+    assert OperationTraits.of_spec(spec) == {
+        "get_thing": OperationTraits(frozenset({200}), conditional_read=True, idempotent=False),
+        "put_thing": OperationTraits(frozenset(), conditional_read=True, idempotent=True),
+    }
