@@ -454,7 +454,7 @@ def test_cached_keys_keep_working_after_the_provider_stops(tmp_path, foreign_key
     asyncio.run(scenario())
 
 
-def test_a_provider_that_never_answers_is_given_up_on_after_the_http_timeout(foreign_key):
+def test_a_provider_that_never_answers_is_given_up_on_after_the_http_timeout(foreign_key, caplog):
     """A provider that accepts the connection and then says nothing must not hold the token check (and the event
     loop's waiters) for ever: the verifier's HTTP timeout ends the wait."""
     silent = socket.socket()
@@ -473,6 +473,10 @@ def test_a_provider_that_never_answers_is_given_up_on_after_the_http_timeout(for
         asyncio.run(scenario())
     finally:
         silent.close()
+    # operators filter on the logger's name
+    assert [(r.name, r.levelname) for r in caplog.records if "signing keys" in r.getMessage()] == [
+        ("exitus.auth", "WARNING")
+    ]
 
 
 def test_discovery_naming_another_issuer_is_provider_unavailable(own_issuer):
