@@ -180,6 +180,7 @@ def test_an_incoming_traceparent_continues_the_callers_trace(traced, recorded, t
         ("GET", f"/v1/projects/{uuid.uuid4()}", None, False, "GET /v1/projects/{id}", 401),  # security rejects
         ("POST", "/v1/projects", {"name": 5, "labels": []}, True, "POST /v1/projects", 400),  # validation rejects
     ],
+    ids=["security", "validation"],  # stable ids: the path holds a fresh uuid
 )
 def test_rejected_requests_get_a_server_span(traced, recorded, tenant, method, path, body, with_token, name, status):
     trace_id, _parent, traceparent = new_traceparent()

@@ -14,7 +14,7 @@ count neither way; the kill rate is killed / (mutants - equivalent). A timeout c
 pass). Exits 1 when a survivor is not in that list. The report goes to stdout and .mutation/report.md.
 
     python -m tests.mutation.run [--only python|text] [--module exitus/auth.py ...] [--match TEXT] [--ids FILE]
-                                   [--coverage-from DIR]
+                                 [--killed-in OUTPUT] [--coverage-from DIR]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import difflib
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -276,6 +277,7 @@ class Selection:
 
     data: CoverageData
     shared: set[str]  # contexts in which fixtures shared by several tests may run
+    collected: set[str]  # the test ids as pytest collects them
     seconds: float
 
     @classmethod
@@ -288,7 +290,7 @@ class Selection:
             data = CoverageData(basename=str(reuse / "coverage"))
             data.read()
             shared = set(json.loads((reuse / "coverage-shared.json").read_text()))
-            return cls(data, shared, 0.0)
+            return cls(data, shared, set(json.loads((reuse / "coverage-collected.json").read_text())), 0.0)
         tests = sorted(str(path.relative_to(TREE)) for path in TREE.glob("tests/**/test_*.py"))
         tests = [
             test for test in tests if test not in NOT_SELECTABLE and test.startswith(("tests/test_", "tests/api/"))
@@ -304,9 +306,16 @@ class Selection:
             raise SystemExit(f"the unmutated tree fails its tests:\n{result.stdout.decode()[-3000:]}")
         data = CoverageData(basename=str(data_file))
         data.read()
-        shared = fixture_sharing_phases(tuple(tests))
+        collected = collected_ids(tuple(tests))
+        (WORK / "coverage-collected.json").write_text(json.dumps(collected))
+        shared = fixture_sharing_phases(collected)
         (WORK / "coverage-shared.json").write_text(json.dumps(sorted(shared)))
-        return cls(data, shared, time.monotonic() - started)
+        return cls(data, shared, set(collected), time.monotonic() - started)
+
+    def runnable(self, test_id: str) -> str:
+        """The id to run: a parametrized test whose id differs from one collection to the next (a value made at
+        import) is named by its function, which runs every parametrization."""
+        return test_id if test_id in self.collected else test_id.partition("[")[0]
 
     def tests_by_line(self, module: str) -> dict[int, tuple[list[str], bool]]:
         """Line number -> (the test ids that run it, whether only their bodies do).
@@ -325,20 +334,23 @@ class Selection:
         for line, contexts in self.data.contexts_by_lineno(measured).items():
             if "" not in contexts:
                 ids = sorted(
-                    {context.rpartition("|")[0] for context in contexts},
+                    {self.runnable(context.rpartition("|")[0]) for context in contexts},
                     key=lambda test_id: (order.get(test_id.partition("::")[0], len(order)), test_id),
                 )
                 lines[line] = (ids, not self.shared.intersection(contexts))
         return lines
 
 
-def fixture_sharing_phases(tests: tuple[str, ...]) -> set[str]:
-    """The coverage contexts in which fixtures shared by several tests may run: a session, module or class
-    fixture is set up with the first test of its scope and torn down with the last one."""
+def collected_ids(tests: tuple[str, ...]) -> list[str]:
     listed = subprocess.run(
         [*PYTEST, "--collect-only", "-q", *tests], cwd=TREE, env=environment(), capture_output=True, text=True
     ).stdout.splitlines()
-    ids = [line.strip() for line in listed if "::" in line]
+    return [line.strip() for line in listed if "::" in line]
+
+
+def fixture_sharing_phases(ids: list[str]) -> set[str]:
+    """The coverage contexts in which fixtures shared by several tests may run: a session, module or class
+    fixture is set up with the first test of its scope and torn down with the last one."""
     phases: set[str] = set()
     for scope in {test_id.rpartition("::")[0] for test_id in ids} | {test_id.partition("::")[0] for test_id in ids}:
         members = [test_id for test_id in ids if test_id.startswith(scope + "::")]
@@ -374,7 +386,12 @@ def compiles(mutated: str) -> bool:
 
 
 def run_python(
-    report: Report, equivalent: set[str], modules: list[str], chosen: set[str] | None, reuse: Path | None
+    report: Report,
+    equivalent: set[str],
+    modules: list[str],
+    chosen: set[str] | None,
+    reuse: Path | None,
+    killed_before: set[str],
 ) -> None:
     """Each mutant against the tests that run its line (Selection.tests_by_line), or the module's own list when its
     line is not one of those; output as it goes."""
@@ -397,6 +414,10 @@ def run_python(
         target = TREE / module
         original = target.read_text()
         for number, (line, ident, mutated) in enumerate(mutants, 1):
+            if ident in killed_before:
+                report.outcomes.append(Outcome("python", ident, "killed", "in an earlier run"))
+                print(f"[python {module} {number}/{len(mutants)}] killed (earlier run): {ident}", flush=True)
+                continue
             try:
                 target.write_text(mutated)
                 selected, complete = lines.get(line, (tests, True))
@@ -409,11 +430,17 @@ def run_python(
             if status == "error (pytest exit 2)":
                 status = "killed"  # the mutant broke the import: pytest could not collect
             elif status.startswith("error"):
-                raise SystemExit(f"{ident}: {status}")
+                raise SystemExit(f"{ident}: {status} running {' '.join(selected)[:2000]}")
             if status == "survived" and ident in equivalent:
                 status = "equivalent"
             report.outcomes.append(Outcome("python", ident, status))
             print(f"[python {module} {number}/{len(mutants)}] {status}: {ident}", flush=True)
+
+
+def killed_in(output: Path) -> set[str]:
+    """The ids of the Python mutants an earlier run's output reports killed (or timed out)."""
+    found = re.findall(r"^\[python [^\]]+\] (?:killed|timeout)(?: \(earlier run\))?: (.*)$", output.read_text(), re.M)
+    return set(found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -422,6 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", choices=sorted(PYTHON_MODULES), help="Python modules to mutate")
     parser.add_argument("--match", help="only the textual mutants whose id contains this")
     parser.add_argument("--coverage-from", type=Path, help="another run's directory: reuse its coverage of the tests")
+    parser.add_argument(
+        "--killed-in",
+        type=Path,
+        help="an earlier run's output: the mutants it killed count as killed without a run (tests only grew since)",
+    )
     parser.add_argument("--ids", type=Path, help="only the Python mutants whose ids are lines of this file")
     args = parser.parse_args(argv)
     started = time.monotonic()
@@ -432,7 +464,10 @@ def main(argv: list[str] | None = None) -> int:
         run_textual(report, equivalent["text"], args.match)
     if args.only != "text":
         chosen = set(args.ids.read_text().splitlines()) if args.ids else None
-        run_python(report, equivalent["python"], args.module or list(PYTHON_MODULES), chosen, args.coverage_from)
+        killed_before = killed_in(args.killed_in) if args.killed_in else set()
+        run_python(
+            report, equivalent["python"], args.module or list(PYTHON_MODULES), chosen, args.coverage_from, killed_before
+        )
     report.seconds = time.monotonic() - started
     text = report.render()
     (WORK / "report.md").write_text(text)
