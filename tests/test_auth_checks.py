@@ -24,7 +24,7 @@ from jose import jwk, jwt
 from exitus.auth import CLOCK_LEEWAY_SECONDS, OIDCVerifier
 from exitus.errors import Unauthorized
 from tests.conftest import CLIENT_ID
-from tests.test_auth import DROP, claims_for
+from tests.test_auth import DROP, claims_for, jwks_refreshes
 
 OTHER_CLIENT = "another-client"
 
@@ -147,7 +147,9 @@ def every_algorithm_issuer() -> Iterator[tuple[str, dict[str, Any]]]:
         private[alg] = ec.generate_private_key(curve).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-    keys = []
+    keys = [  # the RSA key once more, published for encryption only: never a token's signing key
+        {**jwk.construct(rsa_pem, "RS256").public_key().to_dict(), "kid": "encryption", "use": "enc"}
+    ]
     for alg, pem in private.items():
         public = jwk.construct(pem, "RS256" if alg.startswith("PS") else alg).public_key().to_dict()
         public = {name: value for name, value in public.items() if name != "alg"}  # a key for any RSA algorithm
@@ -184,6 +186,21 @@ def test_every_allowed_algorithm_is_verified(every_algorithm_issuer, alg):
         ]
         == url
     )
+
+
+def test_a_key_published_for_encryption_never_verifies_a_token(every_algorithm_issuer):
+    url, private = every_algorithm_issuer
+    token = jwt.encode(claims_for(url), private["RS256"].decode(), algorithm="RS256", headers={"kid": "encryption"})
+    verifier = OIDCVerifier(url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600)
+    assert refused(verifier, token) == "unknown_key"
+
+
+def test_a_successful_key_fetch_is_counted(every_algorithm_issuer):
+    url, _ = every_algorithm_issuer
+    verifier = OIDCVerifier(url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600)
+    before = jwks_refreshes("ok")
+    asyncio.run(verifier.refresh_keys(force=True))
+    assert jwks_refreshes("ok") == before + 1
 
 
 def test_an_rsassa_pss_token_is_refused_as_an_algorithm_not_accepted(every_algorithm_issuer):
