@@ -5,9 +5,15 @@ each statement's `:name` parameters into psycopg's `%(name)s` once at start, and
 psycopg directly, as a prepared statement. (Through pugsql's own execution, SQLAlchemy's session, text compilation and
 result layers cost about 300 µs a statement; bench/README.md has the measurement.)
 
+A prepared statement is planned with its values for its first five executions; after that PostgreSQL may settle on
+a generic plan, planned once for any values, when its estimate is below the average of those custom plans'. That is
+what a prepared statement is for, except for the statements named in CUSTOM_PLANNED: a generic plan of those is
+wrong for every call, so each of their executions is planned with its values (plan_cache_mode, transaction-local).
+
 A request is one transaction on one connection (`Database.run`): BEGIN and the customer binding for row-level
-security travel in one message, then the handler's statements, then COMMIT, so a read costs three round trips.
-(psycopg's pipeline mode saves one more, but measured more CPU per request than it saves: bench/README.md.)
+security travel in one message, then the handler's statements, then COMMIT, so a read costs three round trips (a
+list of issues four: CUSTOM_PLANNED). (psycopg's pipeline mode saves one more, but measured more CPU per request
+than it saves: bench/README.md.)
 Connections are not pinged before use; a connection found dead on the first use of a transaction
 (a database restart) is discarded and the transaction runs again on a live one (`Database.run`), since nothing of it
 can have been committed.
@@ -48,6 +54,14 @@ BIND_REQUEST = "set_request_context"  # queries/session.sql
 # The role requests run as (migrations/0005.audit.sql): it owns nothing, so row-level security and the audit trail's
 # append-only rules bind it, and it can change no table's definition, policies or triggers.
 SERVICE_ROLE = "exitus_service"
+# Statements whose generic plan is wrong for every call. list_issues is one statement for every sort: only a plan made
+# with its values folds the `sort` CASEs to one sort key and walks that sort's index to the page's end; the generic
+# plan sorts the whole project. It wins after deep pages of a big project (costly custom plans; the generic one is
+# costed for an average project), and then serves every later call on that connection (tests/test_query_plans.py).
+# `set local` costs a round trip, a few % of a list page; unprepared, a page costs a fifth more, and custom plans for
+# every statement (the role's setting) triple get_issue (bench/README.md, "Generic plans of `list_issues`").
+CUSTOM_PLANNED = frozenset({"list_issues"})
+FORCE_CUSTOM_PLAN = b"set local plan_cache_mode = force_custom_plan"
 
 
 @dataclass(frozen=True)
@@ -83,8 +97,9 @@ class ObservedQueuePool(QueuePool):
 class NamedQuery:
     """One statement of queries/*.sql as pugsql parsed it, compiled once for psycopg."""
 
-    def __init__(self, statement: Any, database_name: str):
+    def __init__(self, statement: Any, database_name: str, *, custom_planned: bool = False):
         self.name: str = statement.name
+        self.custom_planned = custom_planned  # see CUSTOM_PLANNED
         compiled = sqlalchemy.text(statement.sql).compile(dialect=PGDialect_psycopg())
         self.sql: str = str(compiled)  # `:x` -> `%(x)s`, a literal `%` -> `%%`
         self.parameters = frozenset(compiled.params)
@@ -103,6 +118,8 @@ class NamedQuery:
         """Run the statement; its rows are read from the returned cursor."""
         if params.keys() != self.parameters:
             raise TypeError(f"{self.name} takes {sorted(self.parameters)}, not {sorted(params)}")
+        if self.custom_planned:  # transaction-local: the request's later statements (count_issues) are so planned too
+            connection.execute(FORCE_CUSTOM_PLAN)
         cursor = connection.cursor(row_factory=self.row_factory)
         return cursor.execute(self.sql, params, prepare=True)
 
@@ -123,6 +140,14 @@ class NamedQuery:
         finally:
             span.end()
             self.duration[outcome].observe(time.perf_counter() - started)
+
+
+def named_queries(database_name: str) -> dict[str, NamedQuery]:
+    """queries/*.sql's statements by name, the CUSTOM_PLANNED ones marked (each of which must exist)."""
+    statements = {s.name: s for s in pugsql.module(str(QUERIES_DIR))}
+    if missing := CUSTOM_PLANNED - statements.keys():
+        raise ValueError(f"CUSTOM_PLANNED names no statement of queries/: {sorted(missing)}")
+    return {name: NamedQuery(s, database_name, custom_planned=name in CUSTOM_PLANNED) for name, s in statements.items()}
 
 
 def _redacted_exception(error: BaseException, summary: str) -> dict[str, str]:
@@ -196,7 +221,7 @@ class Database:
         self._observe_pool(config.db_pool_size)
         # Parsed and compiled once: parsing the .sql files is not free.
         database_name = make_url(config.database_url).database or ""
-        self.statements = {s.name: NamedQuery(s, database_name) for s in pugsql.module(str(QUERIES_DIR))}
+        self.statements = named_queries(database_name)
         self.queries = UnboundQueries(self)
 
     def _observe_pool(self, size: int) -> None:

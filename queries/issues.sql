@@ -3,9 +3,9 @@
 -- :doc `voted`: whether `user_id` voted): each filter
 -- :doc null or holding (see exitus/api/issues.py), in `sort` order (exitus/api/issues.py's SORTS: created, updated,
 -- :doc severity, number, votes, each with `-` for descending, ties by id), after the keyset cursor `after_*` (null: from the start). `ids`, when not null, are the only candidates (the search).
--- Each page is planned for its parameters (a custom plan): the `sort` CASEs fold to the one sort key, so the planner
--- walks that sort's index (migrations/0007) and stops at the page's end; tests/test_query_plans.py holds that, also
--- for the plan a prepared statement settles on. Under row-level security the planner cannot use column statistics
+-- Each page is planned for its parameters (a custom plan: exitus/db.py's CUSTOM_PLANNED, never a prepared statement's
+-- generic plan): the `sort` CASEs fold to the one sort key, so the planner walks that sort's index (migrations/0007)
+-- and stops at the page's end; tests/test_query_plans.py holds that, also after deep pages. Under row-level security the planner cannot use column statistics
 -- for ILIKE and guesses it matches almost nothing, so it would filter the whole project and sort it even when half
 -- of it matches; coalesce() (a no-op: the columns are not null) makes it guess half, so it walks in order.
 -- The page is cut first (the inner select) and only its rows are joined to their users and the caller's votes. The

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from pugsql import context, parser
 
+from exitus import db
 from exitus.db import NamedQuery
 from exitus.dev.postgres import LocalPostgres
 from tests.conftest import RunningServer, Tenant
@@ -33,6 +34,14 @@ def test_a_literal_percent_survives_compilation(postgres: LocalPostgres, databas
 def test_a_result_kind_that_queries_do_not_use_is_refused_when_loaded():
     with pytest.raises(ValueError, match="touch_rows: pugsql result kind Affected is not supported"):
         NamedQuery(parsed("-- :name touch_rows :affected\nupdate customers set version = version"), "db")
+
+
+def test_a_custom_planned_name_must_name_a_statement(monkeypatch):
+    # A renamed list query must not lose its custom plans silently (tests/test_query_plans.py holds what they do).
+    assert db.named_queries("db")["list_issues"].custom_planned
+    monkeypatch.setattr(db, "CUSTOM_PLANNED", db.CUSTOM_PLANNED | {"list_isues"})
+    with pytest.raises(ValueError, match=r"CUSTOM_PLANNED names no statement of queries/: \['list_isues'\]"):
+        db.named_queries("db")
 
 
 def exitus_backends(postgres: LocalPostgres) -> int:
