@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
 
-from exitus.auth import CLOCK_LEEWAY_SECONDS, OIDCVerifier
+from exitus.auth import CLOCK_LEEWAY_SECONDS, OIDCVerifier, ProviderUnavailable
 from exitus.errors import Unauthorized
 from tests.conftest import CLIENT_ID
 from tests.test_auth import DROP, claims_for, jwks_refreshes
@@ -147,17 +148,29 @@ def every_algorithm_issuer() -> Iterator[tuple[str, dict[str, Any]]]:
         private[alg] = ec.generate_private_key(curve).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-    keys = [  # the RSA key once more, published for encryption only: never a token's signing key
-        {**jwk.construct(rsa_pem, "RS256").public_key().to_dict(), "kid": "encryption", "use": "enc"}
+    keys: list[Any] = [  # the RSA key once more, published for encryption only: never a token's signing key
+        {**jwk.construct(rsa_pem, "RS256").public_key().to_dict(), "kid": "encryption", "use": "enc"},
+        "not a key",  # entries that are no keys at all are passed over
+        ["nor", "this"],
     ]
     for alg, pem in private.items():
         public = jwk.construct(pem, "RS256" if alg.startswith("PS") else alg).public_key().to_dict()
         public = {name: value for name, value in public.items() if name != "alg"}  # a key for any RSA algorithm
-        keys.append({**public, "kid": alg, "use": "sig"} | ({} if alg.startswith("PS") else {"alg": alg}))
+        # `use` is optional (RFC 7517 §4.2): the EC keys leave it out, and are signing keys all the same
+        keys.append(
+            {**public, "kid": alg}
+            | ({} if alg.startswith("ES") else {"use": "sig"})
+            | ({} if alg.startswith("PS") else {"alg": alg})
+        )
     documents: dict[str, Any] = {}
 
     class Provider(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path in redirects:
+                self.send_response(302)
+                self.send_header("Location", redirects[self.path])
+                self.end_headers()
+                return
             body = json.dumps(documents[self.path]).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -171,6 +184,9 @@ def every_algorithm_issuer() -> Iterator[tuple[str, dict[str, Any]]]:
     url = f"http://127.0.0.1:{server.server_address[1]}"
     documents["/.well-known/openid-configuration"] = {"issuer": url, "jwks_uri": f"{url}/jwks"}
     documents["/jwks"] = {"keys": keys}
+    # a provider whose discovery document moved: redirects are not followed (the issuer names its own URLs)
+    redirects = {"/moved/.well-known/openid-configuration": f"{url}/elsewhere"}
+    documents["/elsewhere"] = {"issuer": f"{url}/moved", "jwks_uri": f"{url}/jwks"}
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield url, private
     server.shutdown()
@@ -195,12 +211,22 @@ def test_a_key_published_for_encryption_never_verifies_a_token(every_algorithm_i
     assert refused(verifier, token) == "unknown_key"
 
 
-def test_a_successful_key_fetch_is_counted(every_algorithm_issuer):
+def test_a_successful_key_fetch_is_counted_and_logged(every_algorithm_issuer, caplog):
     url, _ = every_algorithm_issuer
     verifier = OIDCVerifier(url, [CLIENT_ID], http_timeout=5, min_refresh_seconds=30, max_key_age_seconds=600)
     before = jwks_refreshes("ok")
-    asyncio.run(verifier.refresh_keys(force=True))
+    with caplog.at_level(logging.INFO, logger="exitus.auth"):
+        asyncio.run(verifier.refresh_keys(force=True))
     assert jwks_refreshes("ok") == before + 1
+    # 7 signing keys: the RSA key under four kids and three EC keys; not the encryption key, nor the junk
+    assert [r.getMessage() for r in caplog.records] == ["fetched 7 signing keys from the OpenID provider"]
+
+
+def test_a_discovery_document_behind_a_redirect_is_not_followed(every_algorithm_issuer):
+    url, _ = every_algorithm_issuer
+    verifier = OIDCVerifier(f"{url}/moved", [CLIENT_ID], http_timeout=5, min_refresh_seconds=0, max_key_age_seconds=600)
+    with pytest.raises(ProviderUnavailable):
+        asyncio.run(verifier.refresh_keys(force=True))
 
 
 def test_an_rsassa_pss_token_is_refused_as_an_algorithm_not_accepted(every_algorithm_issuer):
