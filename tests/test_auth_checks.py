@@ -187,6 +187,9 @@ def every_algorithm_issuer() -> Iterator[tuple[str, dict[str, Any]]]:
     # a provider whose discovery document moved: redirects are not followed (the issuer names its own URLs)
     redirects = {"/moved/.well-known/openid-configuration": f"{url}/elsewhere"}
     documents["/elsewhere"] = {"issuer": f"{url}/moved", "jwks_uri": f"{url}/jwks"}
+    # a provider whose key set holds no list of keys
+    documents["/keyless/.well-known/openid-configuration"] = {"issuer": f"{url}/keyless", "jwks_uri": f"{url}/none"}
+    documents["/none"] = {"keys": {"kid": "a key, not a list of keys"}}
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield url, private
     server.shutdown()
@@ -220,6 +223,15 @@ def test_a_successful_key_fetch_is_counted_and_logged(every_algorithm_issuer, ca
     assert jwks_refreshes("ok") == before + 1
     # 7 signing keys: the RSA key under four kids and three EC keys; not the encryption key, nor the junk
     assert [r.getMessage() for r in caplog.records] == ["fetched 7 signing keys from the OpenID provider"]
+
+
+def test_a_key_set_without_a_list_of_keys_is_provider_unavailable(every_algorithm_issuer):
+    url, _ = every_algorithm_issuer
+    verifier = OIDCVerifier(
+        f"{url}/keyless", [CLIENT_ID], http_timeout=5, min_refresh_seconds=0, max_key_age_seconds=600
+    )
+    with pytest.raises(ProviderUnavailable, match=r"^the JWKS has no keys$"):
+        asyncio.run(verifier.refresh_keys(force=True))
 
 
 def test_a_discovery_document_behind_a_redirect_is_not_followed(every_algorithm_issuer):
