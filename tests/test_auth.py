@@ -468,6 +468,7 @@ def test_a_provider_that_never_answers_is_given_up_on_after_the_http_timeout(for
             # the outer bound only turns a hang into a failure; the verifier must give up long before it
             await asyncio.wait_for(verifier.verify(mint_token(foreign_key, url, client_id=CLIENT_ID)), 30)
         assert caught.value.reason == "provider_unavailable"
+        assert caught.value.detail == "the token's signing key cannot be checked now"
 
     try:
         asyncio.run(scenario())

@@ -41,11 +41,40 @@ def verify(verifier: OIDCVerifier, token: str) -> dict[str, Any]:
     return asyncio.run(verifier.verify(token))
 
 
+# What a client reads in the 401's detail, for each reason: written out here, not taken from exitus.auth.
+DETAILS = {
+    "oversized": {"the token is too large"},
+    "malformed": {"the token is not a well-formed JWT"},
+    "invalid": {"the token is invalid", "the token has no usable subject"},
+    "bad_algorithm": {"the token's signing algorithm is not accepted", "the token's algorithm does not match its key"},
+    "crit": {"the token requires extensions this service does not understand"},
+    "wrong_type": {"the token is not an access token"},
+    "unknown_key": {"the token names no signing key (kid)", "the token is signed with an unknown key"},
+    "provider_unavailable": {"the token's signing key cannot be checked now"},
+    "expired": {"the token has expired", "the token has no valid expiry"},
+    "bad_signature": {"the token's signature is invalid"},
+    "wrong_issuer": {"the token was issued by another provider"},
+    "not_yet_valid": {"the token is not valid yet"},
+    "wrong_audience": {"the token was not issued for this service"},
+    "invalid_claims": {
+        "the token's claims are invalid",
+        "the token has no valid expiry",
+        "the token's 'aud' claim is not a string or a list of strings",
+        *(f"the token's {name!r} claim is not a date" for name in ("nbf", "iat")),
+        *(
+            f"the token's {name!r} claim is not a Unicode string"
+            for name in ("iss", "sub", "client_id", "azp", "token_use", "jti")
+        ),
+    },
+}
+
+
 def refused(verifier: OIDCVerifier, token: str) -> str:
-    """The reason the verifier gives for refusing `token`."""
+    """The reason the verifier gives for refusing `token` (its detail checked against DETAILS)."""
     with pytest.raises(Unauthorized) as refusal:
         verify(verifier, token)
     assert refusal.value.status == 401
+    assert refusal.value.detail in DETAILS[refusal.value.reason]
     return refusal.value.reason
 
 
