@@ -236,6 +236,13 @@ def test_every_allowed_algorithm_is_verified(every_algorithm_issuer, alg):
     )
 
 
+@pytest.mark.parametrize("payload", [b"not json", b"[1, 2]", b'"a string"'], ids=["text", "array", "string"])
+def test_a_token_whose_claims_are_not_a_json_object_is_invalid(issuer, verifier, payload):
+    header, _, signature = signed(issuer).split(".")
+    claims = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    assert refused(verifier, f"{header}.{claims}.{signature}") == "invalid"
+
+
 def test_a_key_published_for_encryption_never_verifies_a_token(every_algorithm_issuer):
     url, private = every_algorithm_issuer
     token = jwt.encode(claims_for(url), private["RS256"].decode(), algorithm="RS256", headers={"kid": "encryption"})
