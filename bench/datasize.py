@@ -7,8 +7,11 @@ once by bench/seed.py (its manifest saved beside it) and reused on later runs. F
 queries exactly as queries/*.sql has them (through psycopg with bound parameters, in a transaction with the
 customer bound, as the service runs them) and reports their p50; with `--http`, also the same lists through
 `exitus serve` (sequential requests with a real token of a seeded user). EXPLAIN (ANALYZE, BUFFERS) of every
-statement goes to `<workdir>/plans-<size>.txt`. Figures are ratios to the smallest size, from one run, in which the
-sizes are interleaved: each repeat of a scenario runs it once at every size (one server per size, all started).
+statement goes to `<workdir>/plans-<size><suffix>.txt`. Figures are ratios to the smallest size, from one run, in
+which the sizes are interleaved: each repeat of a scenario runs it once at every size (one server per size, all
+started). `--database-suffix` measures copies `seed_<size><suffix>` instead; several (`--database-suffix ,_new`:
+the seeded databases and their copies with `_new`, e.g. migrated further) are interleaved in the same way, as a
+before and after of the same run, and also reported as ratios to the first suffix at each size.
 """
 
 from __future__ import annotations
@@ -150,12 +153,16 @@ def searched(conn: psycopg.Connection, statements: dict[str, str], query: str, p
     return {**params, "ids": conn.execute(statements["search_issues"], {**params, "cap": SEARCH_CAP}).fetchone()[0]}
 
 
+# A measured database: (size, suffix of its name: "" for the seeded one, or a copy's).
+Key = tuple[int, str]
+
+
 def measure_sql(
-    databases: dict[int, tuple[str, Manifest]], repeats: int, plans: Callable[[int], Path], queries_dir: Path
-) -> dict[int, dict[str, float]]:
-    """size -> scenario -> p50 (ms), the sizes interleaved; each size's plans to `plans(size)`."""
+    databases: dict[Key, tuple[str, Manifest]], repeats: int, plans: Callable[[Key], Path], queries_dir: Path
+) -> dict[Key, dict[str, float]]:
+    """database -> scenario -> p50 (ms), the databases interleaved; each one's plans to `plans(key)`."""
     statements = named_statements(queries_dir)
-    results: dict[int, dict[str, float]] = {size: {} for size in databases}
+    results: dict[Key, dict[str, float]] = {key: {} for key in databases}
     # prepare_threshold=None: each execution is planned with its parameters (a custom plan), as a fresh pooled
     # connection does; the generic-plan case is measured separately (explain_generic).
     conns = {size: psycopg.connect(libpq_url(url), prepare_threshold=None) for size, (url, _m) in databases.items()}
@@ -163,7 +170,7 @@ def measure_sql(
         names = list(scenarios(next(iter(databases.values()))[1]))
         for name in names:
 
-            def run(size: int, name: str = name) -> list:
+            def run(size: Key, name: str = name) -> list:
                 conn, manifest = conns[size], databases[size][1]
                 query, params, _path = scenarios(manifest)[name]
                 with conn.transaction():
@@ -190,24 +197,26 @@ def measure_sql(
 
 
 def measure_http(
-    databases: dict[int, tuple[str, Manifest]], repeats: int, workdir: Path, issuer: DevIssuer, workers: int = 1
-) -> dict[int, dict[str, float]]:
-    """size -> scenario -> p50 (ms) through one `exitus serve` per size, all running, the sizes interleaved."""
+    databases: dict[Key, tuple[str, Manifest]], repeats: int, workdir: Path, issuer: DevIssuer, workers: int = 1
+) -> dict[Key, dict[str, float]]:
+    """database -> scenario -> p50 (ms) through one `exitus serve` per database, all running, interleaved."""
     servers = {
-        size: ExitusProcess(exitus_env(url, issuer.url, WEB_CONCURRENCY=workers), workdir / f"exitus-{size}.log")
-        for size, (url, _m) in databases.items()
+        key: ExitusProcess(
+            exitus_env(url, issuer.url, WEB_CONCURRENCY=workers), workdir / f"exitus-{key[0]}{key[1]}.log"
+        )
+        for key, (url, _m) in databases.items()
     }
-    clients: dict[int, httpx.Client] = {}
+    clients: dict[Key, httpx.Client] = {}
     try:
         for size, server in servers.items():
             server.start()
             manifest = databases[size][1]
             token = user_token(issuer, manifest.customer_id, manifest.user_subs[0])
             clients[size] = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        results: dict[int, dict[str, float]] = {size: {} for size in databases}
+        results: dict[Key, dict[str, float]] = {key: {} for key in databases}
         for name in scenarios(next(iter(databases.values()))[1]):
 
-            def get(size: int, name: str = name) -> None:
+            def get(size: Key, name: str = name) -> None:
                 path = scenarios(databases[size][1])[name][2]
                 response = clients[size].get(path)
                 if response.status_code != 200:
@@ -261,29 +270,62 @@ def table(results: dict[int, dict[str, float]], title: str) -> str:
     return "\n".join(lines)
 
 
+def tables(results: dict[Key, dict[str, float]], title: str) -> str:
+    """One table per suffix; with several, the p50 of each suffix over the first's at each size too."""
+    suffixes = list(dict.fromkeys(suffix for _size, suffix in results))
+    parts = [
+        table({size: r for (size, s), r in results.items() if s == suffix}, f"{title}, seed_<size>{suffix}")
+        for suffix in suffixes
+    ]
+    if len(suffixes) > 1:
+        first, sizes = suffixes[0], sorted({size for size, _s in results})
+        columns = [(size, suffix) for suffix in suffixes[1:] for size in sizes]
+        lines = [
+            f"### {title}, seed_<size><suffix> / seed_<size>{first}",
+            "",
+            "| scenario | "
+            + " | ".join(f"{size:,}: {suffix} / {first or '(seeded)'}" for size, suffix in columns)
+            + " |",
+            "| --- " * (len(columns) + 1) + "|",
+        ]
+        for name in results[sizes[0], first]:
+            ratios = [results[size, suffix][name] / results[size, first][name] for size, suffix in columns]
+            lines.append(f"| {name} | " + " | ".join(f"{r:.2f}" for r in ratios) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parents[1] / ".bench")
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--http", action="store_true", help="also measure through `exitus serve`")
-    parser.add_argument("--database-suffix", default="", help="measure seed_<size><suffix> (a copy, e.g. _base)")
+    parser.add_argument(
+        "--database-suffix",
+        default="",
+        help="measure seed_<size><suffix> (a copy, e.g. _base); several, comma-separated, interleaved",
+    )
     parser.add_argument("--queries", type=Path, default=QUERIES_DIR, help="the named queries to run (SQL level)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    suffixes = args.database_suffix.split(",")
     args.workdir.mkdir(parents=True, exist_ok=True)
     args.workdir.chmod(0o755)  # PostgreSQL runs as another user when we are root
     postgres = LocalPostgres(args.workdir / "pg").start()
     issuer = DevIssuer(args.workdir / "issuer").start() if args.http else None
     sql_results, http_results = {}, {}
     try:
-        databases = {size: seeded_database(postgres, args.workdir, size) for size in sizes}
-        if args.database_suffix:
-            databases = {s: (f"{url}{args.database_suffix}", m) for s, (url, m) in databases.items()}
+        seeded = {size: seeded_database(postgres, args.workdir, size) for size in sizes}
+        databases = {
+            (size, suffix): (f"{url}{suffix}", manifest)
+            for suffix in suffixes
+            for size, (url, manifest) in seeded.items()
+        }
         sql_results = measure_sql(
             databases,
             args.repeats,
-            lambda size: args.workdir / f"plans-{size}{args.database_suffix}.txt",
+            lambda key: args.workdir / f"plans-{key[0]}{key[1]}.txt",
             args.queries,
         )
         if issuer is not None:
@@ -291,12 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if issuer is not None:
             issuer.stop()
-    print(table(sql_results, "SQL (named query, customer bound), p50"))
+    print(tables(sql_results, "SQL (named query, customer bound), p50"))
     if http_results:
         print()
-        print(table(http_results, "HTTP (exitus serve, sequential requests), p50"))
-    (args.workdir / f"datasize{args.database_suffix}.json").write_text(
-        json.dumps({"sql": sql_results, "http": http_results}, indent=2)
+        print(tables(http_results, "HTTP (exitus serve, sequential requests), p50"))
+
+    def plain(results: dict[Key, dict[str, float]]) -> dict[str, dict[str, float]]:
+        return {f"{size}{suffix}": r for (size, suffix), r in results.items()}
+
+    (args.workdir / f"datasize{args.database_suffix.replace(',', '+')}.json").write_text(
+        json.dumps({"sql": plain(sql_results), "http": plain(http_results)}, indent=2)
     )
     return 0
 

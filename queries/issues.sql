@@ -95,7 +95,7 @@ where customer_id = :customer_id and project_id = :project_id
 
 -- :name search_issues :scalar
 -- :doc The ids of the project's issues whose subject or content matches `pattern` (ILIKE), or null when the term is
--- :doc frequent (more than `cap` matches), through exitus_search_issues (migrations/0007), which an index serves
+-- :doc frequent (more than `cap` matches), through exitus_search_issues (migrations/0007, 0010), which an index serves
 -- :doc and which reads the bound customer's rows only.
 select exitus_search_issues(:customer_id, :project_id, :pattern, :cap)
 

@@ -221,22 +221,25 @@ def test_the_search_role_owns_only_the_search_function_and_reads_only_searched_c
     ]
 
 
-def search(service: psycopg.Connection, customer_id: str, project_id: str) -> set[str]:
+def search(service: psycopg.Connection, customer_id: str, project_id: str, pattern: str) -> set[str]:
     found = service.execute(
-        "select exitus_search_issues(%s, %s, '%%needle%%', 100)", (customer_id, project_id)
+        "select exitus_search_issues(%s, %s, %s, 100)", (customer_id, project_id, pattern)
     ).fetchone()[0]
     return {str(i) for i in found}
 
 
-def test_the_search_function_reads_the_bound_customers_issues_only(world, service):
+# Both of the function's searches (migrations/0010): by the pattern's trigram keys, and, for a pattern without a
+# trigram, through the project's rows.
+@pytest.mark.parametrize("pattern", ["%needle%", "%ee%"])
+def test_the_search_function_reads_the_bound_customers_issues_only(world, service, pattern):
     a, b = world.customers["A"], world.customers["B"]
     service.execute("set role exitus_service")
-    assert search(service, a.id, a.projects["alpha"]) == set()  # unbound
+    assert search(service, a.id, a.projects["alpha"], pattern) == set()  # unbound
     bind(world, service, a.id)
-    assert search(service, a.id, a.projects["alpha"]) == {a.issues["alpha"]}
+    assert search(service, a.id, a.projects["alpha"], pattern) == {a.issues["alpha"]}
     for customer_id, project_id in (
         (b.id, b.projects["alpha"]),
         (a.id, b.projects["alpha"]),
         (b.id, a.projects["alpha"]),
     ):
-        assert search(service, customer_id, project_id) == set(), (customer_id, project_id)
+        assert search(service, customer_id, project_id, pattern) == set(), (customer_id, project_id)

@@ -202,14 +202,17 @@ def _(w: World, sql: psycopg.Connection) -> None:
 def _(w: World, sql: psycopg.Connection) -> None:
     # exitus_search_issues reads the bound customer's rows only: also when the caller names another customer, or
     # another customer's project, and when it names none (unbound).
+    # Both of its searches: by trigram keys, and through the project's rows for a pattern without a trigram.
     a, b = w.customers["A"], w.customers["B"]
-    search = {"pattern": "%needle%", "cap": 100}
-    assert w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search) == []  # unbound
-    sql.execute("select set_config('exitus.customer_id', %s, true)", (a.id,))
-    found = w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search)
-    assert {str(i) for i in found} == {a.issues["alpha"]}
-    assert w.run(sql, "search_issues", customer_id=a.id, project_id=b.projects["alpha"], **search) == []
-    assert w.run(sql, "search_issues", customer_id=b.id, project_id=b.projects["alpha"], **search) == []
+    for pattern in ("%needle%", "%ee%"):
+        search = {"pattern": pattern, "cap": 100}
+        sql.execute("select set_config('exitus.customer_id', '', true)")
+        assert w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search) == []
+        sql.execute("select set_config('exitus.customer_id', %s, true)", (a.id,))
+        found = w.run(sql, "search_issues", customer_id=a.id, project_id=a.projects["alpha"], **search)
+        assert {str(i) for i in found} == {a.issues["alpha"]}, pattern
+        assert w.run(sql, "search_issues", customer_id=a.id, project_id=b.projects["alpha"], **search) == []
+        assert w.run(sql, "search_issues", customer_id=b.id, project_id=b.projects["alpha"], **search) == []
 
 
 @checks("get_issue")

@@ -31,6 +31,7 @@ ALL = [
     "0007.list-indexes",
     "0008.idempotency",
     "0009.service-login",
+    "0010.search-scoped",
 ]
 NEWEST_FIRST = list(reversed(ALL))
 
@@ -111,10 +112,28 @@ def constraint_exists(url: str, name: str) -> bool:
         return conn.execute("select exists (select from pg_constraint where conname = %s)", (name,)).fetchone()[0]
 
 
+def function_exists(url: str, name: str) -> bool:
+    with psycopg.connect(libpq(url)) as conn:
+        return conn.execute("select exists (select from pg_proc where proname = %s)", (name,)).fetchone()[0]
+
+
+def search_function_owner(url: str) -> str:
+    with psycopg.connect(libpq(url)) as conn:
+        query = "select proowner::regrole::text from pg_proc where proname = 'exitus_search_issues'"
+        return conn.execute(query).fetchone()[0]
+
+
 def test_down_reverts_and_up_applies_again(fresh_url):
     migrations.up(fresh_url)
-    assert migrations.down(fresh_url) == ["0009.service-login"]  # one step: the newest only
+    assert "issues_search_keys_idx" in index_names(fresh_url)
+    assert "issues_search_idx" not in index_names(fresh_url)
+    assert migrations.down(fresh_url) == ["0010.search-scoped"]  # one step: the newest only
     assert applied_ids(fresh_url) == ALL[:-1]
+    assert "issues_search_keys_idx" not in index_names(fresh_url)
+    assert not function_exists(fresh_url, "exitus_search_keys")
+    assert search_function_owner(fresh_url) == "exitus_search"  # 0007's function again, as 0007 left it
+    assert migrations.down(fresh_url) == ["0009.service-login"]
+    assert applied_ids(fresh_url) == ALL[:-2]
     assert "idempotency_keys" in public_tables(fresh_url)
     assert migrations.down(fresh_url) == ["0008.idempotency"]
     assert "idempotency_keys" not in public_tables(fresh_url)
@@ -141,7 +160,7 @@ def test_down_reverts_and_up_applies_again(fresh_url):
     assert row_security(fresh_url, "projects") is True
     assert migrations.down(fresh_url) == ["0002.row-level-security"]
     assert row_security(fresh_url, "projects") is False
-    assert migrations.down(fresh_url, steps=len(ALL) - 8) == NEWEST_FIRST[8:]  # what is left: 0001
+    assert migrations.down(fresh_url, steps=len(ALL) - 9) == NEWEST_FIRST[9:]  # what is left: 0001
     assert SCHEMA_TABLES.isdisjoint(public_tables(fresh_url))
     assert applied_ids(fresh_url) == []
     assert migrations.status(fresh_url) == [migrations.MigrationStatus(m, applied=False) for m in ALL]

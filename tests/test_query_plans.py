@@ -197,7 +197,7 @@ def test_a_rare_term_is_found_through_the_search_index(seeded):
     def search_index_scans(conn) -> int:
         conn.execute("select pg_stat_force_next_flush()")
         return conn.execute(
-            "select idx_scan from pg_stat_user_indexes where indexrelname = 'issues_search_idx'"
+            "select idx_scan from pg_stat_user_indexes where indexrelname = 'issues_search_keys_idx'"
         ).fetchone()[0]
 
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:

@@ -20,9 +20,10 @@ SORTS = paging.sorts(
     paging.Sort("votes", {"after_rank": paging.by("votes")}),
 )
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}  # exitus_severity_rank() (migrations/0007)
-# A search first asks the search index for the matching ids (exitus_search_issues, migrations/0007), up to this many:
-# a term that matches more is frequent enough that walking the project in order and filtering finds a page's worth
-# soon, while fetching and sorting every match would cost in proportion to their number (bench/README.md).
+# A search first asks the search index for the matching ids (exitus_search_issues, migrations/0007 and 0010), up to
+# this many: a term that matches more is frequent enough that walking the project in order and filtering finds a
+# page's worth soon, while fetching and sorting every match would cost in proportion to their number
+# (bench/README.md).
 SEARCH_CAP = 200
 
 
