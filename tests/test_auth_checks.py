@@ -236,6 +236,20 @@ def test_every_allowed_algorithm_is_verified(every_algorithm_issuer, alg):
     )
 
 
+@pytest.mark.parametrize("token", ["abc", "not.a.jwt", "a.b", "...."])
+def test_a_token_that_is_no_jwt_is_malformed(verifier, token):
+    assert refused(verifier, token) == "malformed"
+
+
+def test_a_token_that_names_critical_extensions_is_refused(issuer, verifier):
+    assert refused(verifier, signed(issuer, {"crit": ["exp"]})) == "crit"
+
+
+@pytest.mark.parametrize("kid", [None, 7, ["k"]], ids=["null", "number", "list"])
+def test_a_token_without_a_key_id_is_refused(issuer, verifier, kid):
+    assert refused(verifier, signed(issuer, {"kid": kid})) == "unknown_key"
+
+
 @pytest.mark.parametrize("payload", [b"not json", b"[1, 2]", b'"a string"'], ids=["text", "array", "string"])
 def test_a_token_whose_claims_are_not_a_json_object_is_invalid(issuer, verifier, payload):
     header, _, signature = signed(issuer).split(".")
