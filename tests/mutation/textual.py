@@ -115,15 +115,16 @@ def _spec_mutants(root: Path) -> Iterator[Mutant]:
                 continue
             name = operation["operationId"]
             block = re.search(
-                rf"^(      operationId: {re.escape(name)}\n      security:\n)((?:        - oidc: \[[^\]]*\]\n)+)",
+                rf"^(      operationId: {re.escape(name)}\n      security:\n)((?:        - \w+: \[[^\]]*\]\n)+)",
                 text,
                 re.MULTILINE,
             )
             assert block, f"{name}: the spec's security block is not in the expected form (tests/mutation/textual.py)"
-            requirements = [(r["oidc"]) for r in operation["security"]]
+            # (scheme, scopes) alternatives: oidc, and bearerAuth with the same scopes (Swagger UI's pasted tokens)
+            requirements = [(scheme, scopes) for r in operation["security"] for scheme, scopes in r.items()]
 
             def rewrite(new_requirements, block=block, name=name) -> str:
-                lines = "".join(f"        - oidc: [{', '.join(scopes)}]\n" for scopes in new_requirements)
+                lines = "".join(f"        - {scheme}: [{', '.join(scopes)}]\n" for scheme, scopes in new_requirements)
                 body = (
                     block.group(1) + lines
                     if new_requirements
@@ -133,13 +134,14 @@ def _spec_mutants(root: Path) -> Iterator[Mutant]:
 
             where = f"{SPEC} {method.upper()} {path}"
             yield Mutant(f"{where}: public", SPEC, rewrite([]), SPEC_TESTS)
-            for index, scopes in enumerate(requirements):
+            for index, (scheme, scopes) in enumerate(requirements):
+                named = "" if scheme == "oidc" else f"{scheme} "  # oidc's ids as before bearerAuth came
                 for position, scope in enumerate(scopes):
                     lower = _lowered(scope)
                     if lower is not None:
-                        changed = [list(s) for s in requirements]
-                        changed[index][position] = lower
-                        yield Mutant(f"{where}: {scope} lowered to {lower}", SPEC, rewrite(changed), SPEC_TESTS)
+                        changed = [(s, list(c)) for s, c in requirements]
+                        changed[index][1][position] = lower
+                        yield Mutant(f"{where}: {named}{scope} lowered to {lower}", SPEC, rewrite(changed), SPEC_TESTS)
                 if len(requirements) > 1:
                     dropped = requirements[:index] + requirements[index + 1 :]
-                    yield Mutant(f"{where}: alternative {scopes} dropped", SPEC, rewrite(dropped), SPEC_TESTS)
+                    yield Mutant(f"{where}: alternative {named}{scopes} dropped", SPEC, rewrite(dropped), SPEC_TESTS)
